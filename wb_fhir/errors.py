@@ -1,0 +1,81 @@
+"""The one exception tree of wb_fhir.
+
+    WbFhirError                 anything wb_fhir refuses or cannot do
+    ├── InputError              bad input: a map file, a FHIR resource, an option (exit 2)
+    └── ServerError             a FHIR server or the network failed (exit 1)
+        ├── ConflictError       someone else changed a resource since it was read (409/412)
+        └── AuthError           authentication or authorisation failed (401/403, token endpoint)
+
+Errors from the layer below (requests, YAML, JSON) are translated into these in exactly one
+place each; the command line turns them into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with an input, at a place (``connections[3].ring``)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class WbFhirError(Exception):
+    """Base of every error wb_fhir raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(WbFhirError):
+    """Bad input; carries every problem found, each with its place."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Iterable[Problem] | str, source: str | None = None) -> None:
+        if isinstance(problems, str):
+            problems = [Problem("", problems)]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.source = source
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        lines = [str(p) for p in self.problems]
+        if self.source is not None:
+            lines = [f"{self.source}: {line}" for line in lines]
+        return "\n".join(lines)
+
+
+class ServerError(WbFhirError):
+    """A FHIR server answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        outcome: dict[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.outcome = outcome
+        super().__init__(message)
+
+
+class ConflictError(ServerError):
+    """A version conflict: the resource changed on the server since it was read."""
+
+
+class AuthError(ServerError):
+    """Authentication or authorisation failed."""
+
+
+def problems_text(problems: Sequence[Problem]) -> str:
+    """All problems, one a line."""
+    return "\n".join(str(p) for p in problems)

@@ -1,0 +1,185 @@
+"""The concepts of wellbeing network mapping, as frozen, typed values.
+
+A :class:`WellbeingMap` is one mapping conversation about one person at one point in time.
+Instances are immutable (collections are tuples); change one with :func:`dataclasses.replace`
+and re-check it with :func:`wb_fhir.mapfile.check_map` when the change comes from a person.
+Build maps from files with :mod:`wb_fhir.mapfile`, which validates everything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from wb_fhir.terminology import (
+    CANONICAL,
+    Category,
+    Disclosure,
+    Frequency,
+    GoalStatus,
+    Impact,
+    Kind,
+    Role,
+    SignpostStatus,
+    Status,
+    TieType,
+)
+
+DEFAULT_RINGS: tuple[str, ...] = ("Inner circle", "Middle", "Wider network")
+
+_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, CANONICAL)
+
+
+def stable_uuid(*parts: str) -> str:
+    """A UUID that is always the same for the same parts (used for business identifiers)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join(parts)))
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The person the map is about, as the care record knows them."""
+
+    nhs_number: str | None = None
+    fhir_id: str | None = None
+    display: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What identifies the person across maps: NHS number first, else the FHIR id."""
+        return f"nhs:{self.nhs_number}" if self.nhs_number else f"fhir:{self.fhir_id}"
+
+
+@dataclass(frozen=True)
+class Practitioner:
+    """A practitioner who took part in the mapping conversation."""
+
+    display: str
+    role: str | None = None
+    fhir_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A person, place or activity in the person's life."""
+
+    id: str
+    kind: Kind
+    label: str
+    category: Category
+    ring: int
+    impact: Impact
+    frequency: Frequency | None = None
+    status: Status = Status.CURRENT
+    knows_about_mental_health: Disclosure | None = None
+    roles: tuple[Role, ...] = ()
+    fhir_id: str | None = None
+    confirmed: bool = True
+    notes: str | None = None
+
+    @property
+    def is_practitioner(self) -> bool:
+        return self.kind is Kind.PERSON and self.category is Category.PRACTITIONER
+
+    @property
+    def is_current(self) -> bool:
+        return self.status is Status.CURRENT
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A relation between two connections (``from`` and ``to`` are connection ids)."""
+
+    from_id: str
+    to_id: str
+    type: TieType
+
+    @property
+    def id(self) -> str:
+        """Stable id of the tie, made from its ends and type."""
+        return f"{self.from_id}--{self.type.value}--{self.to_id}"
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One step towards a goal, done or not."""
+
+    id: str
+    description: str
+    due: date | None = None
+    done: bool = False
+    done_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A co-produced goal, linked to the connections it is about."""
+
+    id: str
+    description: str
+    status: GoalStatus = GoalStatus.PROPOSED
+    about: tuple[str, ...] = ()
+    supporters: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    barriers: tuple[str, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    notes: tuple[str, ...] = ()
+    target: date | None = None
+
+
+@dataclass(frozen=True)
+class Signpost:
+    """A sign-post or referral to a community asset, followed up by its status."""
+
+    asset: str
+    reason: str
+    status: SignpostStatus = SignpostStatus.SUGGESTED
+    note: str | None = None
+    date: date | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable id of the sign-post, made from the asset and the reason."""
+        return f"{self.asset}--{self.reason}"
+
+
+@dataclass(frozen=True)
+class WellbeingMap:
+    """One mapping conversation about one person at one point in time."""
+
+    subject: Subject
+    date: date
+    practitioners: tuple[Practitioner, ...] = ()
+    time_at_home: int | None = None
+    rings: tuple[str, ...] = DEFAULT_RINGS
+    connections: tuple[Connection, ...] = ()
+    ties: tuple[Tie, ...] = ()
+    goals: tuple[Goal, ...] = ()
+    signposts: tuple[Signpost, ...] = ()
+    reflections: str | None = None
+    next_review: date | None = None
+    id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            # The same person on the same day is the same map: pushing it again updates it.
+            object.__setattr__(self, "id", stable_uuid("map", self.subject.key, self.date.isoformat()))
+
+    def connection(self, connection_id: str) -> Connection:
+        """The connection with this id (KeyError if there is none)."""
+        for c in self.connections:
+            if c.id == connection_id:
+                return c
+        raise KeyError(connection_id)
+
+    def goal(self, goal_id: str) -> Goal:
+        """The goal with this id (KeyError if there is none)."""
+        for g in self.goals:
+            if g.id == goal_id:
+                return g
+        raise KeyError(goal_id)
+
+    @property
+    def display_name(self) -> str:
+        """The person's display name, or a neutral title when the map has none."""
+        return self.subject.display or "Wellbeing network"
