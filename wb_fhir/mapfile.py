@@ -68,7 +68,7 @@ _Loader.yaml_implicit_resolvers = {
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", mark)
@@ -168,41 +168,41 @@ def _message(error: jsonschema.ValidationError, root: Any) -> list[Problem]:
     path = list(error.absolute_path)
     place = _place(path)
     v = error.validator
+    # jsonschema types these as "possibly unset"; on a reported error they are set
+    instance: Any = error.instance
+    schema: Any = error.schema
+    expected: Any = error.validator_value
     if v == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(error.instance) - set(allowed))
+        allowed = sorted(schema.get("properties", {}))
+        extra = sorted(set(instance) - set(allowed))
         return [Problem(_place([*path, key]), f"unknown key (allowed here: {', '.join(allowed)})") for key in extra]
     if v == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in expected if k not in instance]
         return [Problem(_place([*path, k]), "is required but missing") for k in missing]
     if v == "anyOf" and path == ["subject"]:
         return [Problem(place, "needs nhs_number or fhir_id (or both)")]
     if v == "enum":
-        choices = ", ".join(str(c) for c in error.validator_value if not isinstance(c, bool))
+        choices = ", ".join(str(c) for c in expected if not isinstance(c, bool))
         if path and path[-1] == "category":
             kind = _lookup(root, path[:-1]).get("kind")
             if kind in {k.value for k in Kind}:
-                allowed = ", ".join(c.value for c in CATEGORIES_BY_KIND[Kind(kind)])
-                return [
-                    Problem(place, f"{_describe(error.instance)} is not a category of a {kind} (one of: {allowed})")
-                ]
-        return [Problem(place, f"{_describe(error.instance)} is not one of: {choices}")]
+                of_kind = ", ".join(c.value for c in CATEGORIES_BY_KIND[Kind(kind)])
+                return [Problem(place, f"{_describe(instance)} is not a category of a {kind} (one of: {of_kind})")]
+        return [Problem(place, f"{_describe(instance)} is not one of: {choices}")]
     if v == "type":
-        wanted = error.validator_value
+        wanted = expected
         names = " or ".join(_TYPE_NAMES.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted))
-        return [Problem(place, f"must be {names}, not {_describe(error.instance)}")]
+        return [Problem(place, f"must be {names}, not {_describe(instance)}")]
     if v in ("minimum", "maximum") and path and path[-1] == "ring":
         rings = root.get("rings")
         count = len(rings) if isinstance(rings, list) and rings else len(DEFAULT_RINGS)
-        return [Problem(place, f"{_describe(error.instance)} is not one of 1..{count}")]
+        return [Problem(place, f"{_describe(instance)} is not one of 1..{count}")]
     if v in ("minimum", "maximum"):
-        return [Problem(place, f"{_describe(error.instance)} is out of range ({_range(error)})")]
+        return [Problem(place, f"{_describe(instance)} is out of range ({_range(error)})")]
     if v == "pattern":
-        return [Problem(place, _pattern_message(path, error.instance))]
+        return [Problem(place, _pattern_message(path, instance))]
     if v in ("minItems", "maxItems"):
-        return [
-            Problem(place, f"must have {'at least' if v == 'minItems' else 'at most'} {error.validator_value} entries")
-        ]
+        return [Problem(place, f"must have {'at least' if v == 'minItems' else 'at most'} {expected} entries")]
     if v == "uniqueItems":
         return [Problem(place, "has an entry more than once")]
     return [Problem(place, error.message)]
@@ -215,7 +215,7 @@ def _lookup(root: Any, path: list[Any]) -> Any:
 
 
 def _range(error: jsonschema.ValidationError) -> str:
-    schema = error.schema
+    schema: Any = error.schema
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
         return f"{low}..{high}"

@@ -8,9 +8,9 @@ Build maps from files with :mod:`wb_fhir.mapfile`, which validates everything.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 
 from wb_fhir.terminology import (
     CANONICAL,
@@ -106,9 +106,9 @@ class Milestone:
 
     id: str
     description: str
-    due: date | None = None
+    due: dt.date | None = None
     done: bool = False
-    done_on: date | None = None
+    done_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class Goal:
     barriers: tuple[str, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     notes: tuple[str, ...] = ()
-    target: date | None = None
+    target: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class Signpost:
     reason: str
     status: SignpostStatus = SignpostStatus.SUGGESTED
     note: str | None = None
-    date: date | None = None
+    date: dt.date | None = None
 
     @property
     def id(self) -> str:
@@ -148,7 +148,7 @@ class WellbeingMap:
     """One mapping conversation about one person at one point in time."""
 
     subject: Subject
-    date: date
+    date: dt.date
     practitioners: tuple[Practitioner, ...] = ()
     time_at_home: int | None = None
     rings: tuple[str, ...] = DEFAULT_RINGS
@@ -157,7 +157,7 @@ class WellbeingMap:
     goals: tuple[Goal, ...] = ()
     signposts: tuple[Signpost, ...] = ()
     reflections: str | None = None
-    next_review: date | None = None
+    next_review: dt.date | None = None
     id: str = field(default="")
 
     def __post_init__(self) -> None:
