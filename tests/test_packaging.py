@@ -1,0 +1,73 @@
+"""The wheel carries everything: installed from the wheel into a fresh environment, it works."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (found,) = out.glob("wb_fhir-*.whl")
+    return found
+
+
+def test_wheel_carries_data_folders(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "wb_fhir/schema/wellbeing-map.schema.json" in names
+    assert "wb_fhir/_data/examples/figure1.yaml" in names
+    assert "wb_fhir/_data/examples/review/jordan-2026-11-12.yaml" in names
+    for folder in ("profiles", "templates"):
+        assert any(n.startswith(f"wb_fhir/_data/{folder}/") for n in names), folder
+    assert not any(n.startswith("tests/") for n in names)
+
+
+@pytest.mark.slow
+def test_installed_wheel_runs_from_a_fresh_environment(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(bin_dir / "wb-fhir"), *args], cwd=elsewhere, capture_output=True, text=True, check=False
+        )
+
+    located = subprocess.run(
+        [str(bin_dir / "python"), "-c", "from wb_fhir._resources import data_dir; print(data_dir('examples'))"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert located.startswith(str(env_dir)), "examples must come from the installed wheel"
+
+    assert cli("--version").returncode == 0
+    demo = cli("demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "example map(s) valid" in demo.stdout
+    examples = sorted(str(p) for p in Path(located).rglob("*.yaml"))
+    assert cli("validate", *examples).returncode == 0
+    (elsewhere / "bad.yaml").write_text("subject: {nhs_number: '1234567890'}\ndate: 2026-01-01\n", encoding="utf-8")
+    bad = cli("validate", "bad.yaml")
+    assert bad.returncode == 2
+    assert "bad.yaml: subject.nhs_number: '1234567890' fails the NHS number check digit" in bad.stderr
+    assert "Traceback" not in bad.stderr
