@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from wb_fhir.render import _fontmetrics as fm
 
 ELLIPSIS = "…"
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters XML 1.0 cannot hold, and the non-characters U+FFF0..U+FFFF (U+FFFD is kept).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\uffef\ufffd\U00010000-\U0010ffff]")
 _SPACES = re.compile(r"\s+")
 _SAFETY = 1.04
 
@@ -21,7 +23,6 @@ _SAFETY = 1.04
 def clean(text: str) -> str:
     """One line of text that XML can hold: forbidden characters replaced, spaces collapsed."""
     text = _NOT_XML.sub("\ufffd", text)
-    text = "".join("\ufffd" if 0xFFF0 <= ord(ch) <= 0xFFFF and ch != "\ufffd" else ch for ch in text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -39,6 +40,7 @@ def _advance(ch: str, bold: bool) -> int:
     return 720
 
 
+@lru_cache(maxsize=4096)
 def width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in px of ``text`` set at ``size`` px."""
     return sum(_advance(ch, bold) for ch in text) * size / 1000 * _SAFETY

@@ -286,6 +286,9 @@ def _sector_spans(items: Sequence[_Item]) -> dict[Kind, tuple[float, float]]:
             end = start + 360.0 * weights[k] / sum(weights.values())
             spans[k] = (start, end)
             start = end
+    if spans:  # the last sector closes the circle exactly, whatever the rounding
+        last = list(spans)[-1]
+        spans[last] = (spans[last][0], 360.0)
     return spans
 
 
@@ -310,12 +313,14 @@ def _band_plans(
         track_gap = extent + NODE_R + 12
         grow = stretch.get(band, 1.0)
         best: _BandPlan | None = None
+        demands = [
+            (sum(i.footprint() for i in members if i.kind is k), math.radians(b - a)) for k, (a, b) in spans.items()
+        ]
         for tracks in range(1, MAX_TRACKS + 1):
             need = inner + (grow - 1) * 60
-            for kind, (a, b) in spans.items():
-                demand = sum(i.footprint() for i in members if i.kind is kind)
+            for demand, angle in demands:
                 if demand:
-                    need = max(need, grow * demand / tracks / math.radians(b - a) - extent)
+                    need = max(need, grow * demand / tracks / angle - extent)
             first = need + extent
             outer = first + (tracks - 1) * track_gap + extent
             if best is None or outer < best.outer - 1:
@@ -378,15 +383,16 @@ def _place(
 
 def overlapping(boxes: Sequence[Box]) -> list[tuple[int, int]]:
     """The indexes of every pair of boxes that overlap (a sweep along x)."""
-    order = sorted(range(len(boxes)), key=lambda n: (boxes[n].x, boxes[n].y))
+    edges = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in boxes]
+    order = sorted(range(len(edges)), key=lambda n: edges[n])
     pairs = []
     for pos, i in enumerate(order):
-        a = boxes[i]
+        _, ay, ar, ab = edges[i]
         for j in order[pos + 1 :]:
-            b = boxes[j]
-            if b.x >= a.right:
+            bx, by, _, bb = edges[j]
+            if bx >= ar:
                 break
-            if a.overlaps(b):
+            if ay < bb and by < ab:
                 pairs.append((min(i, j), max(i, j)))
     return pairs
 
@@ -473,7 +479,7 @@ def layout_map(wmap: WellbeingMap, options: RenderOptions | None = None) -> Layo
             break
         # Push the outer band of each clash outwards: more arc, and more room from the band inside.
         for band in {max(owners[i], owners[j]) for i, j in clashes}:
-            stretch[band] = stretch.get(band, 1.0) * 1.1
+            stretch[band] = stretch.get(band, 1.0) * 1.15
     ties = _ties(wmap, nodes, cx, cy)
     map_right = cx + half + 40
     panel, legend, home_bar, keys, panel_bottom, right = _panel(wmap, options, items, map_right + 8, top, cy + half)

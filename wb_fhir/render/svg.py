@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import jinja2
+import markupsafe
 
 from wb_fhir._resources import data_dir
 from wb_fhir.model import Connection, WellbeingMap
@@ -34,6 +35,15 @@ IMPACT_INK: dict[Impact, str] = {
     i: "#FFFFFF" if i in (Impact.VERY_POSITIVE, Impact.VERY_NEGATIVE) else "#111111" for i in Impact
 }
 """Colour of the glyph on each fill (contrast at least 4.5:1)."""
+TEXT_INK = {
+    "muted": "#555555",
+    "ring": "#44515E",
+    "lost-ring": "#777777",
+    "sector": "#5A6672",
+    "notice": "#333333",
+    "subtitle": "#333333",
+}
+"""Colour of text by its layout style (anything else is near-black)."""
 TEMPLATE = "map.svg.j2"
 PDF_MARGIN_MM = 10
 
@@ -49,13 +59,15 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["n"] = _number
+    env.globals["text_ink"] = TEXT_INK
     return env
 
 
-def _number(value: float) -> str:
+def _number(value: float) -> markupsafe.Markup:
     """A coordinate with at most two decimals and no trailing zeros (stable, compact)."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    # Safe: the text is made of digits, "-" and "." only; skipping the escape halves render time.
+    return markupsafe.Markup("0" if text == "-0" else text)  # noqa: S704
 
 
 def node_title(node: NodePlacement, ring_names: tuple[str, ...]) -> str:
