@@ -147,9 +147,9 @@ def test_cli_demo_writes_pictures_of_every_example(tmp_path: Path) -> None:
     assert (tmp_path / "figure1.png").read_bytes() == render_png(load_map(EXAMPLES / "figure1.yaml"))
 
 
-def test_cli_demo_without_output_only_prints() -> None:
-    with CliRunner().isolated_filesystem() as folder:
-        result = CliRunner().invoke(main, ["demo"])
-        assert result.exit_code == 0
-        assert "figure1.yaml (Sam, 2026-11-20)" in result.output
-        assert list(Path(folder).iterdir()) == []
+def test_cli_demo_without_output_only_prints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0
+    assert "figure1.yaml (Sam, 2026-11-20)" in result.output
+    assert list(tmp_path.iterdir()) == []
