@@ -31,6 +31,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.autoconfigure.elasticsearch.ElasticsearchClientAutoConfiguration;
 import org.springframework.boot.autoconfigure.elasticsearch.ElasticsearchRestClientAutoConfiguration;
 import org.springframework.boot.autoconfigure.orm.jpa.HibernateJpaAutoConfiguration;
+import org.springframework.boot.autoconfigure.quartz.QuartzAutoConfiguration;
 import org.springframework.boot.autoconfigure.thymeleaf.ThymeleafAutoConfiguration;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
@@ -45,13 +46,14 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
  * CRUD, search/paging, transactions, history and $validate. For tests only.
  */
 // Boot would otherwise set up JPA itself, an Elasticsearch client (HAPI ships the ES client
-// for its optional Hibernate Search backend) and Thymeleaf: we want none of them.
+// for its optional Hibernate Search backend), Thymeleaf and Quartz: we want none of them.
 @SpringBootApplication(
 		exclude = {
 			HibernateJpaAutoConfiguration.class,
 			ElasticsearchRestClientAutoConfiguration.class,
 			ElasticsearchClientAutoConfiguration.class,
-			ThymeleafAutoConfiguration.class
+			ThymeleafAutoConfiguration.class,
+			QuartzAutoConfiguration.class // HAPI runs its own Quartz schedulers
 		})
 @Import({
 	JpaR4Config.class, // R4 DAOs, system DAO and system provider (transaction/batch/history)
