@@ -19,8 +19,9 @@ from typing import Any
 
 from wb_fhir._files import atomic_write
 from wb_fhir.errors import InputError, ServerError
+from wb_fhir.fhir import ExtractResult, extract_map
 from wb_fhir.mapfile import nhs_number_valid, save_map
-from wb_fhir.model import Subject, WellbeingMap, stable_uuid
+from wb_fhir.model import Subject, stable_uuid
 from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import Outbox
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM, QUESTIONNAIRE_URL, IdentifierKind, identifier_system
@@ -66,11 +67,9 @@ def pull(
     out_dir: Path,
     *,
     since: date | None = None,
-    extract: Callable[[dict[str, Any]], Any] | None = None,
+    extract: Callable[[dict[str, Any]], ExtractResult] = extract_map,
 ) -> PullReport:
     """Write every map of a person (from ``since`` on), the plan and goals into ``out_dir``."""
-    if extract is None:
-        from wb_fhir.fhir import map_from_questionnaire_response as extract
     patient = find_patient(client, nhs_number)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = PullReport()
@@ -82,8 +81,8 @@ def pull(
         if not str(qr.get("questionnaire", "")).startswith(QUESTIONNAIRE_URL):
             continue
         result = extract(qr)
-        wmap: WellbeingMap = getattr(result, "map", result)
-        report.warnings.extend(f"QuestionnaireResponse/{qr.get('id')}: {w}" for w in getattr(result, "warnings", ()))
+        wmap = result.map
+        report.warnings.extend(f"QuestionnaireResponse/{qr.get('id')}: {w}" for w in result.warnings)
         name = wmap.date.isoformat()
         n = 1
         while name in used:

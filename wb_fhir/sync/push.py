@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wb_fhir.errors import AuthError, ConflictError, ServerError
+from wb_fhir.fhir import transaction_bundle
 from wb_fhir.model import WellbeingMap
 from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import Item, Outbox, Seen, scrub
@@ -349,7 +350,5 @@ def _each(items: list[Item], progress: Callable[[Item], None] | None) -> Iterato
 
 def bundle_for(wmap: WellbeingMap) -> dict[str, Any]:
     """The transaction Bundle of one map (conditional upserts, ``urn:uuid`` references)."""
-    from wb_fhir.fhir import transaction_bundle
-
     bundle: dict[str, Any] = transaction_bundle(wmap)
     return bundle
