@@ -13,8 +13,6 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
-from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,17 +23,17 @@ import requests
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
 from faultproxy import FaultProxy
+
 from wb_fhir._resources import data_dir
 from wb_fhir.assets import is_asset_directory
 from wb_fhir.cli import main
 from wb_fhir.errors import ConflictError
 from wb_fhir.mapfile import iter_map_files, load_data, load_map, map_to_data, save_map
-from wb_fhir.model import Goal, Subject, WellbeingMap
+from wb_fhir.model import WellbeingMap
 from wb_fhir.sync import BearerAuth, FhirClient, Outbox, RetryPolicy, SmartBackendAuth, SmartKey, Timeouts, flush
-from wb_fhir.sync.push import bundle_for, guard
 from wb_fhir.sync.pull import pull
+from wb_fhir.sync.push import bundle_for, guard
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM, GoalStatus, IdentifierKind, identifier_system
 
 pytestmark = pytest.mark.server
