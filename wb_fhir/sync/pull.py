@@ -9,6 +9,7 @@ that a later push can tell whether someone else changed them meanwhile.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -81,7 +82,11 @@ def pull(
         if not str(qr.get("questionnaire", "")).startswith(QUESTIONNAIRE_URL):
             continue
         result = extract(qr)
-        wmap = result.map
+        # The server holds the resolved reference Patient/id; the NHS number is what the map
+        # file and the business identifiers (subject key) are built on.
+        wmap = dataclasses.replace(
+            result.map, subject=dataclasses.replace(result.map.subject, nhs_number=nhs_number), id=result.map.id
+        )
         report.warnings.extend(f"QuestionnaireResponse/{qr.get('id')}: {w}" for w in result.warnings)
         name = wmap.date.isoformat()
         n = 1
