@@ -177,6 +177,14 @@ def test_timeouts_are_retried_then_reported():
 
 
 @responses.activate
+def test_answer_cut_short_is_retried():
+    responses.get(f"{BASE}/Patient/1", body=requests.exceptions.ChunkedEncodingError("Response ended prematurely"))
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, sleeps = client()
+    assert c.read("Patient", "1") == OK and sleeps == [1.0]
+
+
+@responses.activate
 def test_connection_error_then_success():
     responses.get(f"{BASE}/Patient/1", body=requests.exceptions.ConnectionError("refused"))
     responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)

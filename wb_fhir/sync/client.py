@@ -252,8 +252,20 @@ class FhirClient:
                     f"TLS verification of {safe_url(url)} failed ({_reason(exc)}); "
                     "give the trust's CA certificates with --ca-bundle"
                 ) from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+                # The answer was cut short mid-body: the request may or may not have been done.
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
+                kind = (
+                    "timed out"
+                    if isinstance(exc, requests.exceptions.Timeout)
+                    else "connection failed"
+                    if isinstance(exc, requests.exceptions.ConnectionError)
+                    else "answer cut short"
+                )
                 if attempt < attempts:
                     delay = self.retry.backoff(attempt - 1, self.rng)
                     log.info(
@@ -264,6 +276,8 @@ class FhirClient:
                 raise ServerError(
                     f"{method} {safe_url(url)}: {kind} after {attempt} attempt(s) ({_reason(exc)})"
                 ) from None
+            except requests.RequestException as exc:
+                raise ServerError(f"{method} {safe_url(url)} failed: {type(exc).__name__} ({_reason(exc)})") from None
             status = response.status_code
             if status == 401 and not renewed and isinstance(self.auth, RenewableAuth):
                 # The token may have expired early or been revoked: renew it once.
