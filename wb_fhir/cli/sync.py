@@ -356,8 +356,8 @@ def check(
         click.echo(f"{'check'.ljust(width)}  result  detail")
         for r in results:
             click.echo(f"{r.name.ljust(width)}  {r.outcome.value.upper().ljust(6)}  {r.detail}")
-        failed = sum(r.outcome is Outcome.FAIL for r in results)
-        click.echo(f"{len(results) - failed} of {len(results)} checks did not fail; {failed} failed")
+        tally = {o: sum(r.outcome is o for r in results) for o in Outcome}
+        click.echo(f"checks: {tally[Outcome.PASS]} pass, {tally[Outcome.FAIL]} fail, {tally[Outcome.SKIP]} skip")
     if any(r.outcome is Outcome.FAIL for r in results):
         raise click.exceptions.Exit(1)
 
