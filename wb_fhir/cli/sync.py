@@ -2,24 +2,252 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
 import click
 
-from wb_fhir.cli._common import map_paths, not_available
+from wb_fhir._files import atomic_write
+from wb_fhir.cli._common import map_paths
+from wb_fhir.errors import InputError
+from wb_fhir.mapfile import iter_map_files, load_map
+from wb_fhir.sync.auth import ALGORITHMS, DEFAULT_SCOPE, BearerAuth, SmartBackendAuth, SmartKey
+from wb_fhir.sync.check import Outcome, junit_xml, run_checks
+from wb_fhir.sync.client import FhirClient, Timeouts, check_base_url
+from wb_fhir.sync.outbox import Item, Outbox
+from wb_fhir.sync.pull import pull as pull_person
+from wb_fhir.sync.push import FlushReport, bundle_for, flush
+
+log = logging.getLogger(__name__)
+
+
+def server_options(*, server_required: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options every command that talks to a server shares (each also read from the env)."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option("--server", envvar="WB_FHIR_SERVER", required=server_required, help="FHIR server base URL."),
+            click.option("--token", envvar="WB_FHIR_TOKEN", help="Bearer token (better: the WB_FHIR_TOKEN env)."),
+            click.option(
+                "--smart-client-id", envvar="WB_FHIR_SMART_CLIENT_ID", help="SMART Backend Services client id."
+            ),
+            click.option(
+                "--smart-key",
+                envvar="WB_FHIR_SMART_KEY",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="PEM private key that signs the SMART client assertion.",
+            ),
+            click.option("--smart-kid", envvar="WB_FHIR_SMART_KID", help="Key id (kid) of the SMART key."),
+            click.option(
+                "--smart-alg",
+                envvar="WB_FHIR_SMART_ALG",
+                type=click.Choice(ALGORITHMS),
+                default="RS384",
+                show_default=True,
+                help="Signing algorithm of the SMART key.",
+            ),
+            click.option(
+                "--smart-token-url",
+                envvar="WB_FHIR_SMART_TOKEN_URL",
+                help="Token endpoint (default: from the server's .well-known/smart-configuration).",
+            ),
+            click.option(
+                "--smart-scope", envvar="WB_FHIR_SMART_SCOPE", default=DEFAULT_SCOPE, show_default=True, help="Scopes."
+            ),
+            click.option(
+                "--timeout",
+                envvar="WB_FHIR_TIMEOUT",
+                type=click.FloatRange(min=0.1),
+                default=60.0,
+                show_default=True,
+                help="Seconds to wait for the server to answer.",
+            ),
+            click.option(
+                "--ca-bundle",
+                envvar="WB_FHIR_CA_BUNDLE",
+                type=click.Path(exists=True, dir_okay=False, path_type=str),
+                help="CA certificates (PEM) to verify the server's TLS certificate with.",
+            ),
+            click.option(
+                "--allow-insecure-http",
+                is_flag=True,
+                help="Allow http:// to a host other than this machine (only on a network you trust).",
+            ),
+            click.option(
+                "--outbox",
+                "outbox_path",
+                envvar="WB_FHIR_OUTBOX",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Outbox database (default: in the user's data directory).",
+            ),
+        ]
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def make_client(opts: dict[str, Any]) -> FhirClient | None:
+    """The client the options describe, or None when no server is configured."""
+    server = opts.get("server")
+    if not server:
+        return None
+    insecure = bool(opts.get("allow_insecure_http"))
+    base = check_base_url(server, allow_insecure_http=insecure)
+    timeouts = Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"])
+    verify: bool | str = opts.get("ca_bundle") or True
+    auth: Any = None
+    if opts.get("smart_client_id") or opts.get("smart_key"):
+        if not (opts.get("smart_client_id") and opts.get("smart_key") and opts.get("smart_kid")):
+            raise InputError("SMART Backend Services needs --smart-client-id, --smart-key and --smart-kid together")
+        key = SmartKey(Path(opts["smart_key"]).read_bytes(), opts["smart_kid"], opts["smart_alg"])
+        auth = SmartBackendAuth(
+            client_id=opts["smart_client_id"],
+            key=key,
+            base_url=base,
+            token_url=opts.get("smart_token_url"),
+            scope=opts["smart_scope"],
+            timeouts=timeouts,
+            verify=verify,
+            allow_insecure_http=insecure,
+        )
+    elif opts.get("token"):
+        auth = BearerAuth(opts["token"])
+    return FhirClient(base, auth=auth, timeouts=timeouts, verify=verify, allow_insecure_http=insecure)
+
+
+def _needs_client(opts: dict[str, Any]) -> FhirClient:
+    client = make_client(opts)
+    if client is None:
+        raise InputError("no FHIR server: give --server URL or set WB_FHIR_SERVER")
+    return client
+
+
+def _server_opts(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Collect the server options into one dict argument ``opts``."""
+    names = [
+        "server",
+        "token",
+        "smart_client_id",
+        "smart_key",
+        "smart_kid",
+        "smart_alg",
+        "smart_token_url",
+        "smart_scope",
+        "timeout",
+        "ca_bundle",
+        "allow_insecure_http",
+        "outbox_path",
+    ]
+
+    @functools.wraps(f)
+    def wrapper(**kwargs: Any) -> Any:
+        opts = {n: kwargs.pop(n) for n in names}
+        return f(opts=opts, **kwargs)
+
+    return wrapper
+
+
+def _report_flush(report: FlushReport, outbox: Outbox, as_json: bool) -> None:
+    created, updated, unchanged = report.totals
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "sent": [r.__dict__ for r in report.sent],
+                    "failed": [f.__dict__ for f in report.failed],
+                    "waiting": report.waiting,
+                    "resources": {"created": created, "updated": updated, "unchanged": unchanged},
+                },
+                indent=2,
+            )
+        )
+    else:
+        if report.sent:
+            click.echo(
+                f"sent {len(report.sent)} map(s): {created} resource(s) created, {updated} updated, "
+                f"{unchanged} unchanged"
+            )
+        for failure in report.failed:
+            state = "still waiting in the outbox" if failure.kept else "failed (see 'wb-fhir outbox list')"
+            click.echo(f"outbox item {failure.item_id} ({failure.map_date}): {state}\n{failure.message}", err=True)
+        if report.waiting:
+            click.echo(f"{report.waiting} map(s) wait in the outbox {outbox.path}", err=True)
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
+def _flush_with_progress(client: FhirClient, outbox: Outbox, force: bool, only: list[int] | None) -> FlushReport:
+    count = len([i for i in outbox.pending() if only is None or i.id in only])
+    if count <= 1:
+        return flush(client, outbox, force=force, only=only)
+    with click.progressbar(length=count, label="pushing maps", file=sys.stderr) as bar:
+
+        def advance(_item: Item) -> None:
+            bar.update(1)
+
+        return flush(client, outbox, force=force, only=only, progress=advance)
 
 
 @click.command()
 @map_paths
-def push(maps: tuple[str, ...]) -> None:
-    """Push maps (files or folders) to the FHIR server, through the outbox."""
-    not_available("push")
+@server_options()
+@click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed (after checking!).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_server_opts
+def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, as_json: bool) -> None:
+    """Push maps (files or folders) to the FHIR server, through the outbox.
+
+    Each map is stored in the outbox first, then sent as one transaction (with anything
+    already waiting there, oldest first). Without a server the maps wait in the outbox.
+    """
+    loaded = []
+    problems: list[str] = []
+    for path in iter_map_files(maps):
+        try:
+            loaded.append(load_map(path))
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InputError("\n".join(problems))
+    if not loaded:
+        raise InputError("no map files found in the paths given")
+    client = make_client(opts)
+    with Outbox(opts["outbox_path"]) as outbox:
+        items = [outbox.add(bundle_for(wmap), map_id=wmap.id, map_date=wmap.date.isoformat()) for wmap in loaded]
+        if client is None:
+            click.echo(
+                f"no FHIR server configured: {len(items)} map(s) stored in the outbox {outbox.path}; "
+                "they wait there until 'wb-fhir outbox flush --server URL'"
+            )
+            return
+        _report_flush(_flush_with_progress(client, outbox, force, None), outbox, as_json)
 
 
 @click.command()
 @click.option("--patient", required=True, help="NHS number of the person.")
-@click.option("-o", "--output", required=True, help="Folder to write the maps into.")
-def pull(patient: str, output: str) -> None:
-    """Pull every map of a person from the FHIR server."""
-    not_available("pull")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only maps from this date on (YYYY-MM-DD).")
+@server_options()
+@_server_opts
+def pull(patient: str, output: Path, since: datetime | None, opts: dict[str, Any]) -> None:
+    """Pull every map of a person, their plan and goals from the FHIR server into a folder."""
+    client = _needs_client(opts)
+    with Outbox(opts["outbox_path"]) as outbox:
+        report = pull_person(client, outbox, patient.replace(" ", ""), output, since=since.date() if since else None)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"wrote {len(report.maps)} map(s), {'a plan' if report.plan else 'no plan'} and "
+        f"{len(report.goals)} goal(s) to {output}"
+    )
 
 
 @click.group()
@@ -27,23 +255,111 @@ def outbox() -> None:
     """Work waiting to be sent to the FHIR server."""
 
 
+def _subject(item: Item) -> tuple[str, str]:
+    for entry in item.bundle.get("entry", []):
+        resource = entry.get("resource", {})
+        if resource.get("resourceType") == "QuestionnaireResponse":
+            subject = resource.get("subject", {})
+            ref = str(subject.get("reference", "")) or str(subject.get("identifier", {}).get("value", ""))
+            return ref.rsplit("|", 1)[-1], str(subject.get("display", ""))
+    return "", ""
+
+
 @outbox.command("list")
-def outbox_list() -> None:
-    """List the outbox."""
-    not_available("outbox list")
+@click.option("--outbox", "outbox_path", envvar="WB_FHIR_OUTBOX", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--show-personal", is_flag=True, help="Also show the person's NHS number and name.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def outbox_list(outbox_path: Path | None, show_personal: bool, as_json: bool) -> None:
+    """List the outbox: id, state, attempts, created, map date, last error."""
+    with Outbox(outbox_path) as box:
+        items = box.items()
+        rows = []
+        for item in items:
+            row: dict[str, Any] = {
+                "id": item.id,
+                "state": item.state.value,
+                "attempts": item.attempts,
+                "created": item.created,
+                "map_date": item.map_date,
+                "last_error": (item.last_error or "").split("\n")[0],
+            }
+            if show_personal:
+                row["patient"], row["name"] = _subject(item)
+            rows.append(row)
+        if as_json:
+            click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+            return
+        if not rows:
+            click.echo(f"the outbox {box.path} is empty")
+            return
+        cols = list(rows[0])
+        widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols if c != "last_error"}
+        click.echo("  ".join(c.ljust(widths.get(c, 0)) for c in cols).rstrip())
+        for r in rows:
+            click.echo("  ".join(str(r[c]).ljust(widths.get(c, 0)) for c in cols).rstrip())
 
 
 @outbox.command("flush")
-def outbox_flush() -> None:
-    """Send everything pending."""
-    not_available("outbox flush")
+@server_options()
+@click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@_server_opts
+def outbox_flush(opts: dict[str, Any], force: bool, as_json: bool) -> None:
+    """Send everything pending, oldest first."""
+    client = _needs_client(opts)
+    with Outbox(opts["outbox_path"]) as box:
+        if not box.pending():
+            click.echo("nothing pending in the outbox")
+            return
+        _report_flush(_flush_with_progress(client, box, force, None), box, as_json)
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--outbox", "outbox_path", envvar="WB_FHIR_OUTBOX", type=click.Path(dir_okay=False, path_type=Path))
+def outbox_retry(ids: tuple[int, ...], outbox_path: Path | None) -> None:
+    """Put failed items (all, or those IDS) back to pending; 'outbox flush' sends them."""
+    with Outbox(outbox_path) as box:
+        moved = box.retry(ids or None)
+    click.echo(f"{moved} item(s) pending again")
+
+
+@outbox.command("drop")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--outbox", "outbox_path", envvar="WB_FHIR_OUTBOX", type=click.Path(dir_okay=False, path_type=Path))
+def outbox_drop(ids: tuple[int, ...], outbox_path: Path | None) -> None:
+    """Delete items from the outbox for good (they will not be sent)."""
+    with Outbox(outbox_path) as box:
+        dropped = box.drop(ids)
+    click.echo(f"dropped {dropped} item(s)")
 
 
 @click.command()
-@click.option("--server", envvar="WB_FHIR_SERVER", required=True, help="FHIR server base URL.")
-def check(server: str) -> None:
-    """Check whether a FHIR server can carry wb_fhir."""
-    not_available("check")
+@server_options(server_required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML here.")
+@click.option("--allow-writes", is_flag=True, help="Run the checks that write (and then delete) test data.")
+@click.option("--test-patient", help="NHS number of an existing test patient (for --allow-writes).")
+@_server_opts
+def check(
+    opts: dict[str, Any], as_json: bool, junit: Path | None, allow_writes: bool, test_patient: str | None
+) -> None:
+    """Check whether a FHIR server can carry wb_fhir; exits 1 when a check fails."""
+    client = _needs_client(opts)
+    results = run_checks(client, allow_writes=allow_writes, test_patient=test_patient)
+    if junit is not None:
+        atomic_write(junit, junit_xml(results, client.base_url))
+    if as_json:
+        click.echo(json.dumps({"server": client.base_url, "checks": [r.as_dict() for r in results]}, indent=2))
+    else:
+        width = max(len(r.name) for r in results)
+        click.echo(f"{'check'.ljust(width)}  result  detail")
+        for r in results:
+            click.echo(f"{r.name.ljust(width)}  {r.outcome.value.upper().ljust(6)}  {r.detail}")
+        tally = {o: sum(r.outcome is o for r in results) for o in Outcome}
+        click.echo(f"checks: {tally[Outcome.PASS]} pass, {tally[Outcome.FAIL]} fail, {tally[Outcome.SKIP]} skip")
+    if any(r.outcome is Outcome.FAIL for r in results):
+        raise click.exceptions.Exit(1)
 
 
 COMMANDS = [push, pull, outbox, check]

@@ -1,0 +1,527 @@
+"""The FHIR client, its auth layers and errors, mocked at the requests seam (``responses``)."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+import jwt
+import pytest
+import requests
+import responses
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from wb_fhir import __version__
+from wb_fhir.errors import AuthError, ConflictError, InputError, ServerError
+from wb_fhir.sync.auth import BearerAuth, SmartBackendAuth, SmartKey
+from wb_fhir.sync.client import (
+    FhirClient,
+    RetryPolicy,
+    Timeouts,
+    bundle_is_idempotent,
+    missing_capabilities,
+    retry_after_seconds,
+)
+
+BASE = "https://fhir.example.nhs.uk/R4"
+FHIR = {"Content-Type": "application/fhir+json"}
+OK = {"resourceType": "Patient", "id": "1"}
+TOKEN = "s3cr3t-t0ken-value"
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def client(**kw: Any) -> tuple[FhirClient, Sleeps]:
+    sleeps = Sleeps()
+    kw.setdefault("retry", RetryPolicy(attempts=3, base=1.0))
+    return FhirClient(BASE, sleep=sleeps, rng=lambda: 1.0, **kw), sleeps
+
+
+def outcome(diagnostics: str, code: str = "processing", expression: str = "Observation.status") -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics, "expression": [expression]}],
+    }
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+@responses.activate
+def test_retry_then_success_backs_off_exponentially():
+    responses.get(f"{BASE}/Patient/1", status=503)
+    responses.get(f"{BASE}/Patient/1", status=502)
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, sleeps = client()
+    assert c.read("Patient", "1") == OK
+    assert sleeps == [1.0, 2.0]
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_retry_exhausted_is_a_server_error_with_status_and_outcome():
+    for _ in range(3):
+        responses.get(f"{BASE}/Patient/1", status=503, json=outcome("overloaded", "transient", "Patient"))
+    c, sleeps = client()
+    with pytest.raises(ServerError) as err:
+        c.read("Patient", "1")
+    assert err.value.status == 503
+    assert err.value.outcome is not None and err.value.outcome["issue"][0]["diagnostics"] == "overloaded"
+    assert "failed: 503 Service Unavailable after 3 attempts" in str(err.value)
+    assert "error [transient] at Patient: overloaded" in str(err.value)
+    assert len(sleeps) == 2 and err.value.exit_code == 1
+
+
+@responses.activate
+def test_retry_after_seconds_is_honoured():
+    responses.get(f"{BASE}/Patient/1", status=429, headers={"Retry-After": "7"})
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, sleeps = client()
+    c.read("Patient", "1")
+    assert sleeps == [7.0]
+
+
+@responses.activate
+def test_retry_after_http_date_is_honoured():
+    now = 1_800_000_000.0
+    later = email.utils.formatdate(now + 30, usegmt=True)
+    responses.get(f"{BASE}/Patient/1", status=503, headers={"Retry-After": later})
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, sleeps = client(clock=lambda: now)
+    c.read("Patient", "1")
+    assert sleeps == [30.0]
+
+
+def test_retry_after_parsing():
+    assert retry_after_seconds("120") == 120.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds(email.utils.formatdate(1000, usegmt=True), now=lambda: 2000) == 0.0
+
+
+@responses.activate
+def test_retry_after_longer_than_the_limit_stops_at_once():
+    responses.get(f"{BASE}/Patient/1", status=503, headers={"Retry-After": "3600"})
+    c, sleeps = client()
+    with pytest.raises(ServerError, match=r"asked to retry after 3600s: too long"):
+        c.read("Patient", "1")
+    assert sleeps == [] and len(responses.calls) == 1
+
+
+@responses.activate
+def test_jitter_stays_between_half_and_full_backoff():
+    policy = RetryPolicy(base=2.0, cap=5.0)
+    assert policy.backoff(0, lambda: 0.0) == 1.0
+    assert policy.backoff(0, lambda: 1.0) == 2.0
+    assert policy.backoff(10, lambda: 1.0) == 5.0
+
+
+@responses.activate
+def test_post_that_is_not_idempotent_is_sent_once():
+    responses.post(f"{BASE}/", status=503)
+    c, sleeps = client()
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"request": {"method": "POST", "url": "Observation"}}],
+    }
+    with pytest.raises(ServerError):
+        c.transaction(bundle)
+    assert len(responses.calls) == 1 and sleeps == []
+
+
+@responses.activate
+def test_idempotent_transaction_is_retried():
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"request": {"method": "PUT", "url": "Observation?identifier=s|1"}},
+            {"request": {"method": "POST", "url": "Provenance", "ifNoneExist": "identifier=s|2"}},
+        ],
+    }
+    responses.post(f"{BASE}/", status=504)
+    responses.post(f"{BASE}/", json={"resourceType": "Bundle", "type": "transaction-response"}, headers=FHIR)
+    c, _ = client()
+    assert c.transaction(bundle)["type"] == "transaction-response"
+    assert len(responses.calls) == 2
+    assert json.loads(responses.calls[1].request.body) == bundle
+
+
+def test_bundle_idempotence_rules():
+    put = {"request": {"method": "PUT", "url": "X?identifier=a|b"}}
+    post = {"request": {"method": "POST", "url": "X"}}
+    guarded = {"request": {"method": "POST", "url": "X", "ifNoneExist": "identifier=a|b"}}
+    assert bundle_is_idempotent({"entry": [put, guarded]})
+    assert not bundle_is_idempotent({"entry": [put, post]})
+
+
+@responses.activate
+def test_timeouts_are_retried_then_reported():
+    responses.get(f"{BASE}/Patient/1", body=requests.exceptions.ReadTimeout("read timed out"))
+    responses.get(f"{BASE}/Patient/1", body=requests.exceptions.ConnectionError("connection reset by peer"))
+    responses.get(f"{BASE}/Patient/1", body=requests.exceptions.ReadTimeout("read timed out"))
+    c, sleeps = client(timeouts=Timeouts(connect=2, read=3))
+    with pytest.raises(ServerError, match=r"GET https://fhir.example.nhs.uk/R4/Patient/1: timed out after 3 attempt"):
+        c.read("Patient", "1")
+    assert len(sleeps) == 2
+    assert responses.calls[0].request.req_kwargs["timeout"] == (2, 3)
+
+
+@responses.activate
+def test_answer_cut_short_is_retried():
+    responses.get(f"{BASE}/Patient/1", body=requests.exceptions.ChunkedEncodingError("Response ended prematurely"))
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, sleeps = client()
+    assert c.read("Patient", "1") == OK and sleeps == [1.0]
+
+
+@responses.activate
+def test_connection_error_then_success():
+    responses.get(f"{BASE}/Patient/1", body=requests.exceptions.ConnectionError("refused"))
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, sleeps = client()
+    assert c.read("Patient", "1") == OK and sleeps == [1.0]
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [409, 412])
+@responses.activate
+def test_version_conflicts(status):
+    responses.put(f"{BASE}/CarePlan/5", status=status, json=outcome("version 3 is not 2", "conflict", "CarePlan"))
+    c, sleeps = client()
+    with pytest.raises(ConflictError) as err:
+        c.request("PUT", "CarePlan/5", body={"resourceType": "CarePlan"}, headers={"If-Match": 'W/"2"'})
+    assert err.value.status == status and sleeps == []
+    assert "error [conflict] at CarePlan: version 3 is not 2" in str(err.value)
+    assert responses.calls[0].request.headers["If-Match"] == 'W/"2"'
+
+
+@responses.activate
+def test_operation_outcome_is_readable():
+    responses.post(
+        f"{BASE}/",
+        status=422,
+        json={
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {"severity": "error", "code": "invalid", "diagnostics": "bad code", "location": ["Bundle.entry[2]"]},
+                {"severity": "warning", "code": "informational", "details": {"text": "just saying"}},
+            ],
+        },
+    )
+    c, _ = client()
+    with pytest.raises(ServerError) as err:
+        c.transaction({"resourceType": "Bundle", "entry": []})
+    assert not isinstance(err.value, ConflictError)
+    assert str(err.value) == (
+        "POST https://fhir.example.nhs.uk/R4/ failed: 422 Unprocessable Entity\n"
+        "error [invalid] at Bundle.entry[2]: bad code\n"
+        "warning [informational]: just saying"
+    )
+
+
+@responses.activate
+def test_malformed_json_from_the_server():
+    responses.get(f"{BASE}/Patient/1", body='{"resourceType": "Pat', headers=FHIR)
+    c, _ = client()
+    with pytest.raises(ServerError, match=r"answered 200 with malformed JSON \(21 bytes\)"):
+        c.read("Patient", "1")
+
+
+@responses.activate
+def test_non_fhir_content_type():
+    responses.get(f"{BASE}/Patient/1", body="<html>Sign in</html>", content_type="text/html")
+    c, _ = client()
+    with pytest.raises(ServerError, match=r"answered 200 with text/html, not FHIR JSON"):
+        c.read("Patient", "1")
+
+
+@responses.activate
+def test_json_that_is_not_a_resource():
+    responses.get(f"{BASE}/Patient/1", json=[1, 2], headers=FHIR)
+    c, _ = client()
+    with pytest.raises(ServerError, match="not a FHIR resource"):
+        c.read("Patient", "1")
+
+
+@responses.activate
+def test_bearer_401_is_an_auth_error_without_the_token(caplog):
+    caplog.set_level(logging.DEBUG)
+    responses.get(f"{BASE}/Patient/1", status=401)
+    c, _ = client(auth=BearerAuth(TOKEN))
+    with pytest.raises(AuthError) as err:
+        c.read("Patient", "1")
+    assert responses.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert err.value.status == 401 and TOKEN not in str(err.value)
+    assert TOKEN not in repr(c) + repr(c.auth) + caplog.text
+
+
+@responses.activate
+def test_403_is_an_auth_error():
+    responses.get(f"{BASE}/Patient/1", status=403)
+    c, _ = client()
+    with pytest.raises(AuthError, match="not allowed for these credentials"):
+        c.read("Patient", "1")
+
+
+def test_bearer_token_must_be_one_word():
+    with pytest.raises(InputError):
+        BearerAuth("two words")
+
+
+# --- URLs, TLS and headers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/fhir", "http://localhost/fhir", "http://[::1]:9/fhir", "http://127.9.9.9/fhir"]
+)
+def test_http_is_allowed_on_loopback(url):
+    assert FhirClient(url).base_url == url
+
+
+def test_http_elsewhere_is_refused_unless_insisted_on():
+    with pytest.raises(InputError, match=r"uses http:// to a host that is not this machine"):
+        FhirClient("http://fhir.example.nhs.uk/R4")
+    with pytest.raises(InputError):
+        FhirClient("http://10.0.0.5/fhir")
+    assert (
+        FhirClient("http://fhir.example.nhs.uk/R4/", allow_insecure_http=True).base_url
+        == "http://fhir.example.nhs.uk/R4"
+    )
+    with pytest.raises(InputError, match="must be an http:// or https:// URL"):
+        FhirClient("ftp://x/fhir")
+
+
+@responses.activate
+def test_tls_verification_on_by_default_and_ca_bundle_wired(tmp_path):
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    client()[0].read("Patient", "1")
+    ca = tmp_path / "trust-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    client(verify=str(ca))[0].read("Patient", "1")
+    # On by default: True, or the system bundle that REQUESTS_CA_BUNDLE names.
+    assert responses.calls[0].request.req_kwargs["verify"] not in (False, None, str(ca))
+    assert responses.calls[1].request.req_kwargs["verify"] == str(ca)
+
+
+@responses.activate
+def test_tls_failure_says_what_to_do():
+    responses.get(f"{BASE}/Patient/1", body=requests.exceptions.SSLError("certificate verify failed"))
+    c, sleeps = client()
+    with pytest.raises(ServerError, match=r"TLS verification of .* failed .*--ca-bundle"):
+        c.read("Patient", "1")
+    assert sleeps == []
+
+
+@responses.activate
+def test_headers_user_agent_accept_and_no_cache_on_search():
+    responses.get(f"{BASE}/Observation", json={"resourceType": "Bundle", "type": "searchset"}, headers=FHIR)
+    c, _ = client()
+    c.search("Observation", {"code": "x"})
+    headers = responses.calls[0].request.headers
+    assert headers["User-Agent"].startswith(f"wb-fhir/{__version__} ")
+    assert headers["Accept"] == "application/fhir+json"
+    assert headers["Cache-Control"] == "no-cache"
+
+
+@responses.activate
+def test_errors_never_show_the_query_string():
+    responses.get(f"{BASE}/Patient", status=500)
+    c, _ = client(retry=RetryPolicy(attempts=1))
+    with pytest.raises(ServerError) as err:
+        c.search("Patient", {"identifier": "https://fhir.nhs.uk/Id/nhs-number|9434765919"})
+    assert "9434765919" not in str(err.value) and "Patient?..." in str(err.value)
+
+
+# --- paging ------------------------------------------------------------------------------
+
+
+def page(n: int, following: str | None) -> dict[str, Any]:
+    link = [{"relation": "self", "url": "x"}] + ([{"relation": "next", "url": following}] if following else [])
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": link,
+        "entry": [{"resource": {"resourceType": "Observation", "id": str(n)}, "search": {"mode": "match"}}],
+    }
+
+
+@responses.activate
+def test_paging_follows_next_links():
+    responses.get(f"{BASE}/Observation", json=page(1, f"{BASE}?_getpages=abc&_offset=1"), headers=FHIR)
+    responses.get(f"{BASE}?_getpages=abc&_offset=1", json=page(2, f"{BASE}?_getpages=abc&_offset=2"), headers=FHIR)
+    responses.get(f"{BASE}?_getpages=abc&_offset=2", json=page(3, None), headers=FHIR)
+    c, _ = client()
+    assert [r["id"] for r in c.search_all("Observation", {"_count": "1"})] == ["1", "2", "3"]
+
+
+@responses.activate
+def test_paging_refuses_a_next_link_to_another_host():
+    responses.get(f"{BASE}/Observation", json=page(1, "https://evil.example.org/steal"), headers=FHIR)
+    c, _ = client(auth=BearerAuth(TOKEN))
+    with pytest.raises(ServerError, match=r"refusing to follow https://evil\.example\.org/steal"):
+        list(c.search_all("Observation", {}))
+    assert len(responses.calls) == 1
+
+
+# --- capabilities ---------------------------------------------------------------------------
+
+
+def statement(**over: Any) -> dict[str, Any]:
+    resources = [
+        {
+            "type": t,
+            "interaction": [{"code": c} for c in ("read", "update", "create", "search-type")],
+            "conditionalUpdate": True,
+        }
+        for t in (
+            "Patient",
+            "QuestionnaireResponse",
+            "Observation",
+            "Goal",
+            "CarePlan",
+            "DocumentReference",
+            "Provenance",
+        )
+    ]
+    rest = {"mode": "server", "interaction": [{"code": "transaction"}], "resource": resources}
+    return {"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1", "rest": [rest], **over}
+
+
+def test_capabilities_complete():
+    assert missing_capabilities(statement()) == []
+
+
+def test_capabilities_say_exactly_what_is_lacking():
+    s = statement(fhirVersion="5.0.0")
+    rest = s["rest"][0]
+    rest["interaction"] = [{"code": "batch"}]
+    rest["resource"] = [r for r in rest["resource"] if r["type"] != "Provenance"]
+    goal = next(r for r in rest["resource"] if r["type"] == "Goal")
+    goal["interaction"] = [{"code": "read"}]
+    goal["conditionalUpdate"] = False
+    assert missing_capabilities(s) == [
+        "FHIR version is 5.0.0, wb_fhir needs 4.0.x (R4)",
+        "the system interaction 'transaction' is not supported",
+        "Goal lacks the interaction(s) update, search-type",
+        "Goal does not declare conditional update",
+        "Provenance is not supported",
+    ]
+
+
+# --- SMART Backend Services -----------------------------------------------------------------
+
+
+def keypair(alg: str) -> tuple[bytes, Any]:
+    key: Any = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if alg == "RS384"
+        else ec.generate_private_key(ec.SECP384R1())
+    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return pem, key.public_key()
+
+
+TOKEN_URL = "https://auth.example.nhs.uk/token"
+
+
+@pytest.mark.parametrize("alg", ["RS384", "ES384"])
+@responses.activate
+def test_smart_assertion_is_signed_and_token_cached(alg):
+    pem, public = keypair(alg)
+    responses.get(f"{BASE}/.well-known/smart-configuration", json={"token_endpoint": TOKEN_URL})
+    responses.post(TOKEN_URL, json={"access_token": TOKEN, "token_type": "bearer", "expires_in": 300})
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    now = [time.time()]
+    auth = SmartBackendAuth(client_id="wb-client", key=SmartKey(pem, "key-1", alg), base_url=BASE, clock=lambda: now[0])
+    c, _ = client(auth=auth)
+    c.read("Patient", "1")
+    c.read("Patient", "1")
+    token_calls = [call for call in responses.calls if call.request.url == TOKEN_URL]
+    assert len(token_calls) == 1
+    form = parse_qs(token_calls[0].request.body)
+    assert form["grant_type"] == ["client_credentials"]
+    assert form["scope"] == ["system/*.rs system/*.cu"]
+    assert form["client_assertion_type"] == ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
+    assertion = form["client_assertion"][0]
+    header = jwt.get_unverified_header(assertion)
+    assert header["alg"] == alg and header["kid"] == "key-1"
+    claims = jwt.decode(assertion, public, algorithms=[alg], audience=TOKEN_URL)
+    assert claims["iss"] == claims["sub"] == "wb-client"
+    assert 0 < claims["exp"] - int(now[0]) <= 300 and claims["jti"]
+    assert responses.calls[-1].request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert TOKEN not in repr(auth) and "PRIVATE" not in repr(auth)
+
+
+@responses.activate
+def test_smart_token_renewed_before_expiry():
+    pem, _ = keypair("RS384")
+    responses.post(TOKEN_URL, json={"access_token": "t1", "expires_in": 120})
+    responses.post(TOKEN_URL, json={"access_token": "t2", "expires_in": 120})
+    now = [1_000_000.0]
+    auth = SmartBackendAuth(client_id="c", key=SmartKey(pem, "k"), token_url=TOKEN_URL, clock=lambda: now[0])
+    assert auth.access_token() == "t1"
+    now[0] += 50
+    assert auth.access_token() == "t1"
+    now[0] += 20  # within a minute of expiry
+    assert auth.access_token() == "t2"
+
+
+@responses.activate
+def test_smart_one_renewal_on_401_then_auth_error():
+    pem, _ = keypair("RS384")
+    responses.post(TOKEN_URL, json={"access_token": "old", "expires_in": 300})
+    responses.post(TOKEN_URL, json={"access_token": "new", "expires_in": 300})
+    responses.post(TOKEN_URL, json={"access_token": "newer", "expires_in": 300})
+    responses.get(f"{BASE}/Patient/1", status=401)
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    responses.get(f"{BASE}/Patient/2", status=401)
+    responses.get(f"{BASE}/Patient/2", status=401)
+    auth = SmartBackendAuth(client_id="c", key=SmartKey(pem, "k"), token_url=TOKEN_URL)
+    c, _ = client(auth=auth)
+    assert c.read("Patient", "1") == OK
+    gets = [call.request for call in responses.calls if "/Patient/1" in call.request.url]
+    assert [r.headers["Authorization"] for r in gets] == ["Bearer old", "Bearer new"]
+    with pytest.raises(AuthError) as err:
+        c.read("Patient", "2")
+    assert err.value.status == 401 and "newer" not in str(err.value)
+
+
+@responses.activate
+def test_smart_token_endpoint_error_is_an_auth_error():
+    pem, _ = keypair("ES384")
+    responses.post(TOKEN_URL, status=400, json={"error": "invalid_client", "error_description": "unknown kid"})
+    auth = SmartBackendAuth(client_id="c", key=SmartKey(pem, "k", "ES384"), token_url=TOKEN_URL)
+    with pytest.raises(
+        AuthError, match=r"POST https://auth.example.nhs.uk/token failed: 400: invalid_client \(unknown kid\)"
+    ):
+        auth.access_token()
+
+
+def test_smart_key_must_match_the_algorithm():
+    pem, _ = keypair("RS384")
+    with pytest.raises(InputError, match="ES384 needs an EC private key on curve P-384"):
+        SmartKey(pem, "k", "ES384")
+    with pytest.raises(InputError, match="not an unencrypted PEM private key"):
+        SmartKey(b"nonsense", "k")
+    with pytest.raises(InputError, match="must be one of RS384, ES384"):
+        SmartKey(pem, "k", "HS256")
+
+
+def test_smart_token_url_over_plain_http_is_refused():
+    pem, _ = keypair("RS384")
+    with pytest.raises(InputError, match=r"token endpoint http://auth\.example\.org/token uses http://"):
+        SmartBackendAuth(client_id="c", key=SmartKey(pem, "k"), token_url="http://auth.example.org/token")

@@ -1,0 +1,223 @@
+"""Authentication layers (``requests.auth.AuthBase``): a bearer token, SMART Backend Services.
+
+No auth at all is ``None``. Secrets never appear in a repr, a log line or an error message.
+
+SMART Backend Services (client credentials): wb_fhir signs a JWT assertion with the
+client's private key (RS384 or ES384, header ``kid``; claims ``iss`` = ``sub`` = client id,
+``aud`` = the token endpoint, a fresh ``jti``, ``exp`` at most five minutes ahead), posts it
+to the token endpoint (from ``{base}/.well-known/smart-configuration`` unless configured) and
+caches the access token until shortly before it expires. The client renews it once on a 401
+(:meth:`SmartBackendAuth.renew`); a second 401 is an :class:`~wb_fhir.errors.AuthError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from requests.auth import AuthBase
+
+from wb_fhir.errors import AuthError, InputError
+from wb_fhir.sync.client import USER_AGENT, Timeouts, check_base_url, safe_url
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCOPE = "system/*.rs system/*.cu"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_LIFETIME = 300
+"""Seconds an assertion is valid: SMART allows at most five minutes."""
+RENEW_MARGIN = 60
+"""Renew a cached token this many seconds before it expires."""
+ALGORITHMS = ("RS384", "ES384")
+DEFAULT_TIMEOUTS = Timeouts()
+
+
+class BearerAuth(AuthBase):
+    """A fixed bearer token (``--token`` or ``WB_FHIR_TOKEN``)."""
+
+    def __init__(self, token: str) -> None:
+        token = token.strip()
+        if not token or any(c in token for c in "\r\n "):
+            raise InputError("the bearer token is empty or holds spaces or line breaks")
+        self._token = token
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self._token}"
+        return r
+
+    def __repr__(self) -> str:
+        return "BearerAuth(token=***)"
+
+
+@dataclass(frozen=True)
+class SmartKey:
+    """A client's private key for signing assertions, with its key id and algorithm."""
+
+    pem: bytes
+    kid: str
+    alg: str = "RS384"
+
+    def __post_init__(self) -> None:
+        if self.alg not in ALGORITHMS:
+            raise InputError(f"SMART signing algorithm must be one of {', '.join(ALGORITHMS)}, not {self.alg!r}")
+        if not self.kid:
+            raise InputError("SMART key id (--smart-kid) is empty")
+        try:
+            key = load_pem_private_key(self.pem, password=None)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"SMART private key is not an unencrypted PEM private key ({exc})") from None
+        if self.alg == "RS384" and not isinstance(key, rsa.RSAPrivateKey):
+            raise InputError("SMART algorithm RS384 needs an RSA private key")
+        if self.alg == "ES384" and not (
+            isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP384R1)
+        ):
+            raise InputError("SMART algorithm ES384 needs an EC private key on curve P-384")
+
+    def __repr__(self) -> str:
+        return f"SmartKey(kid={self.kid!r}, alg={self.alg!r}, pem=***)"
+
+
+class SmartBackendAuth(AuthBase):
+    """SMART Backend Services: a signed JWT assertion exchanged for a cached access token."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        key: SmartKey,
+        base_url: str | None = None,
+        token_url: str | None = None,
+        scope: str = DEFAULT_SCOPE,
+        session: requests.Session | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        verify: bool | str = True,
+        allow_insecure_http: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not client_id:
+            raise InputError("SMART client id (--smart-client-id) is empty")
+        if token_url is None and base_url is None:
+            raise InputError("SMART needs a token endpoint (--smart-token-url) or the server URL to discover it")
+        self.client_id = client_id
+        self.key = key
+        self.scope = scope
+        self._base_url = base_url
+        self._token_url = (
+            check_base_url(token_url, allow_insecure_http=allow_insecure_http, what="token endpoint")
+            if token_url
+            else None
+        )
+        self._session = session or requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._timeouts = timeouts
+        self._verify = verify
+        self._insecure = allow_insecure_http
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires = 0.0
+
+    def __repr__(self) -> str:
+        return f"SmartBackendAuth(client_id={self.client_id!r}, key={self.key!r}, token=***)"
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = f"Bearer {self.access_token()}"
+        return r
+
+    def renew(self) -> None:
+        """Forget the cached token, so the next request gets a new one."""
+        with self._lock:
+            self._token = None
+            self._expires = 0.0
+
+    @property
+    def token_url(self) -> str:
+        """The token endpoint, discovered from the server's SMART configuration if not given."""
+        if self._token_url is None:
+            self._token_url = self._discover()
+        return self._token_url
+
+    def access_token(self) -> str:
+        """A valid access token, from the cache while it has more than a minute to live."""
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires - RENEW_MARGIN:
+                self._token, lifetime = self._fetch()
+                self._expires = self._clock() + lifetime
+            return self._token
+
+    def assertion(self) -> str:
+        """A fresh signed client assertion for the token endpoint."""
+        now = int(self._clock())
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": self.token_url,
+            "exp": now + ASSERTION_LIFETIME,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self.key.pem, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"})
+
+    def _discover(self) -> str:
+        assert self._base_url is not None
+        url = f"{self._base_url.rstrip('/')}/.well-known/smart-configuration"
+        body = self._post_or_get("GET", url)
+        endpoint = body.get("token_endpoint")
+        if not isinstance(endpoint, str) or not endpoint:
+            raise AuthError(f"{safe_url(url)} names no token_endpoint; give it with --smart-token-url")
+        return check_base_url(endpoint, allow_insecure_http=self._insecure, what="token endpoint")
+
+    def _fetch(self) -> tuple[str, float]:
+        form = {
+            "grant_type": "client_credentials",
+            "scope": self.scope,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": self.assertion(),
+        }
+        body = self._post_or_get("POST", self.token_url, form)
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise AuthError(f"the token endpoint {safe_url(self.token_url)} answered without an access_token")
+        expires_in = body.get("expires_in", ASSERTION_LIFETIME)
+        lifetime = float(expires_in) if isinstance(expires_in, int | float) else float(ASSERTION_LIFETIME)
+        log.info("got an access token from %s, valid %.0fs", safe_url(self.token_url), lifetime)
+        return token, lifetime
+
+    def _post_or_get(self, method: str, url: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+        try:
+            response = self._session.request(
+                method,
+                url,
+                data=form,
+                headers={"Accept": "application/json"},
+                timeout=self._timeouts.as_tuple(),
+                verify=self._verify,
+            )
+        except requests.RequestException as exc:
+            raise AuthError(f"cannot reach {safe_url(url)}: {type(exc).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or not isinstance(body, dict):
+            detail = ""
+            if isinstance(body, dict) and body.get("error"):
+                # OAuth errors (RFC 6749 5.2) name a code and a description, never the secret.
+                detail = f": {body['error']}" + (
+                    f" ({body['error_description']})" if body.get("error_description") else ""
+                )
+            elif not isinstance(body, dict):
+                detail = ": the answer is not JSON"
+            raise AuthError(
+                f"{method} {safe_url(url)} failed: {response.status_code}{detail}", status=response.status_code
+            )
+        return body
