@@ -429,9 +429,10 @@ def _field_changes(a: Connection, b: Connection) -> tuple[FieldChange, ...]:
         delta = IMPACT_WEIGHT[b.impact] - IMPACT_WEIGHT[a.impact]
         kind = Change.IMPACT_BETTER if delta > 0 else Change.IMPACT_WORSE if delta < 0 else Change.IMPACT_CHANGED
         out.append(FieldChange(kind, a.impact.value, b.impact.value))
+    if _normal_label(a.label) != _normal_label(b.label):  # case and spacing are not a rename
+        out.append(FieldChange(Change.LABEL, a.label, b.label))
     simple: list[tuple[Change, Callable[[Connection], Value]]] = [
         (Change.KIND, lambda c: c.kind.value),
-        (Change.LABEL, lambda c: c.label),
         (Change.CATEGORY, lambda c: c.category.value),
         (Change.FREQUENCY, lambda c: c.frequency.value if c.frequency else None),
         (Change.DISCLOSURE, lambda c: c.knows_about_mental_health.value if c.knows_about_mental_health else None),
