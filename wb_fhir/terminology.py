@@ -566,3 +566,17 @@ EXT_ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 EXT_UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+
+
+# --- mapping (issue 5: map <-> FHIR) -------------------------------------------------------
+# Added by the mapping engineer; nothing above is changed.
+
+EXT_GOAL_ID = "wb-goal-id"
+"""StructureDefinition id of the Goal extension carrying the goal's own id (valueString)."""
+EXT_GOAL_ABOUT = "wb-goal-about"
+"""StructureDefinition id of the Goal extension naming a connection the goal is about
+(valueString connection id, repeats), so ``about`` round-trips without the Observations."""
+GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+PROVENANCE_PARTICIPANT_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+PROVENANCE_ENTITY_SOURCE = "source"
+CARE_PLAN_ACTIVITY_KIND = "ServiceRequest"
