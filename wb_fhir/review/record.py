@@ -8,28 +8,18 @@ attributes, no images, no external references). The DocumentReference carries th
 
 from __future__ import annotations
 
-import base64
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
+from wb_fhir.fhir.careplan import care_plan
+from wb_fhir.fhir.document import Rendering, document_reference
+from wb_fhir.fhir.references import JSON, Linker
 from wb_fhir.model import WellbeingMap, stable_uuid
 from wb_fhir.review.compare import MapChanges
 from wb_fhir.review.text import GOAL_TEXT, connection_line, measure_trend, measure_value, signpost_line
-from wb_fhir.terminology import (
-    CARE_PLAN_DOCUMENT_TYPE,
-    NHS_NUMBER_SYSTEM,
-    IdentifierKind,
-    Profile,
-    display,
-    identifier_system,
-    structure_definition_url,
-)
+from wb_fhir.terminology import IdentifierKind, TieType, display, identifier_system
 
 XHTML = "http://www.w3.org/1999/xhtml"
-JSON = dict[str, Any]
 
 
 def _el(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -61,20 +51,25 @@ def review_narrative(changes: MapChanges, newest: WellbeingMap) -> str:
         _el(div, "p", f"Note: {note}")
     if changes.connections:
         _el(div, "p", "Connections that changed:")
-        _table(div, ("Connection", "Kind", "What changed"), [(c.label, display(c.kind), connection_line(c)) for c in changes.connections])
+        _table(
+            div,
+            ("Connection", "Kind", "What changed"),
+            [(c.label, display(c.kind), connection_line(c)) for c in changes.connections],
+        )
     if changes.ties:
         ul = _el(div, "ul")
         for t in changes.ties:
-            _el(ul, "li", f"Tie {'added' if t.change.value == 'added' else 'gone'}: {t.from_label} {t.type} {t.to_label}")
+            what = "added" if t.change.value == "added" else "gone"
+            _el(ul, "li", f"Tie {what}: {t.from_label} {display(TieType(t.type)).lower()} {t.to_label}")
     if newest.goals or changes.goals:
         _el(div, "p", "Goals:")
         by_id = {g.id: g for g in changes.goals}
-        rows = []
+        goal_rows = []
         for g in newest.goals:
             done = sum(m.done for m in g.milestones)
             what = ", ".join(GOAL_TEXT[c] for c in by_id[g.id].changes) if g.id in by_id else ""
-            rows.append((g.description, display(g.status), f"{done} of {len(g.milestones)}", what or "no change"))
-        _table(div, ("Goal", "Status", "Milestones done", "Change"), rows)
+            goal_rows.append((g.description, display(g.status), f"{done} of {len(g.milestones)}", what or "no change"))
+        _table(div, ("Goal", "Status", "Milestones done", "Change"), goal_rows)
     if changes.signposts:
         ul = _el(div, "ul")
         for s in changes.signposts:
@@ -92,75 +87,30 @@ def review_narrative(changes: MapChanges, newest: WellbeingMap) -> str:
     return ET.tostring(div, encoding="unicode", method="xml", short_empty_elements=False)
 
 
-@dataclass(frozen=True)
-class SummaryFile:
-    """One rendering of the review summary to attach (``content_type`` e.g. application/pdf)."""
-
-    content_type: str
-    data: bytes
-    title: str
-
-
 def review_document_key(newest: WellbeingMap) -> str:
-    """Business identifier value of the review summary's DocumentReference (one per review)."""
+    """Business identifier value of a review summary's DocumentReference (one per review).
+
+    Not the map's own document (``stable_uuid(map id, "document")``): the map's pictures and the
+    review summary are two documents of the record.
+    """
     return stable_uuid(newest.id, "review-summary")
 
 
-def care_plan_identifier(newest: WellbeingMap) -> JSON:
-    """The business identifier of the person's wellbeing CarePlan (per the shapes contract)."""
-    return {
-        "system": identifier_system(IdentifierKind.CARE_PLAN),
-        "value": stable_uuid(newest.subject.key, "care-plan"),
-    }
-
-
-def subject_reference(newest: WellbeingMap) -> JSON:
-    """The Patient, as a logical reference outside a Bundle (never creates a Patient)."""
-    s = newest.subject
-    ref: JSON = (
-        {"reference": s.fhir_id}
-        if s.fhir_id
-        else {"identifier": {"system": NHS_NUMBER_SYSTEM, "value": s.nhs_number}}
-    )
-    if s.display:
-        ref["display"] = s.display
-    return ref
-
-
 def review_document_reference(
-    changes: MapChanges, newest: WellbeingMap, files: Sequence[SummaryFile], created: datetime
+    changes: MapChanges, newest: WellbeingMap, files: Sequence[Rendering], linker: Linker | None = None
 ) -> JSON:
-    """The DocumentReference of a review summary, related to the person's CarePlan."""
-    system, code, text = CARE_PLAN_DOCUMENT_TYPE
-    when = created.isoformat(timespec="seconds")
-    return {
-        "resourceType": "DocumentReference",
-        "meta": {"profile": [structure_definition_url(Profile.DOCUMENT_REFERENCE)]},
-        "identifier": [{"system": identifier_system(IdentifierKind.DOCUMENT), "value": review_document_key(newest)}],
-        "status": "current",
-        "type": {"coding": [{"system": system, "code": code, "display": text}], "text": "Wellbeing network review"},
-        "subject": subject_reference(newest),
-        "date": when,
-        "description": f"Wellbeing network review summary, {changes.old_date.isoformat()} to "
-        f"{changes.new_date.isoformat()}",
-        "content": [
-            {
-                "attachment": {
-                    "contentType": f.content_type,
-                    "data": base64.b64encode(f.data).decode("ascii"),
-                    "title": f.title,
-                    "creation": when,
-                }
-            }
-            for f in files
-        ],
-        "context": {
-            "related": [
-                {"identifier": care_plan_identifier(newest), "display": "Wellbeing care plan"},
-                {
-                    "identifier": {"system": identifier_system(IdentifierKind.MAP), "value": newest.id},
-                    "display": "Wellbeing network map (QuestionnaireResponse)",
-                },
-            ]
-        },
-    }
+    """The DocumentReference of a review summary (PDF and HTML), related to the person's CarePlan."""
+    doc = document_reference(newest, files, linker)
+    doc["identifier"] = [{"system": identifier_system(IdentifierKind.DOCUMENT), "value": review_document_key(newest)}]
+    doc["type"]["text"] = "Wellbeing network review summary"
+    doc["description"] = (
+        f"Wellbeing network review summary, {changes.old_date.isoformat()} to {changes.new_date.isoformat()}"
+    )
+    return doc
+
+
+def review_care_plan(changes: MapChanges, newest: WellbeingMap, linker: Linker | None = None) -> JSON:
+    """The person's CarePlan as of the newest map, its narrative telling the review."""
+    plan = care_plan(newest, linker)
+    plan["text"] = {"status": "generated", "div": review_narrative(changes, newest)}
+    return plan

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -129,6 +130,10 @@ def _step_rows(step: MapChanges) -> dict[str, Any]:
     }
 
 
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
 def review_context(maps: Sequence[WellbeingMap], names: Sequence[str] | None = None) -> dict[str, Any]:
     """Everything the review template shows, as plain values, maps put in date order."""
     from wb_fhir.render import describe
@@ -149,7 +154,7 @@ def review_context(maps: Sequence[WellbeingMap], names: Sequence[str] | None = N
                 {
                     "description": m.description,
                     "done": m.done,
-                    "when": (m.done_on or m.due).isoformat() if (m.done_on or m.due) else "",
+                    "when": _day(m.done_on or m.due),
                 }
                 for m in g.milestones
             ],
@@ -197,7 +202,7 @@ def review_html(maps: Sequence[WellbeingMap], names: Sequence[str] | None = None
 def html_to_pdf(html: str) -> bytes:
     """Print an HTML page of ours to PDF (A4, by its print CSS)."""
     try:
-        import weasyprint
+        import weasyprint  # type: ignore[import-untyped]
     except (ImportError, OSError) as exc:  # OSError: the pango libraries are missing
         raise WbFhirError(f"PDF output needs WeasyPrint and its pango libraries: {exc}") from None
 
