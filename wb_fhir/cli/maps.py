@@ -102,19 +102,31 @@ def summary(wmap: WellbeingMap) -> str:
     "-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), help="Folder for the demo's outputs."
 )
 def demo(output: Path | None) -> None:
-    """Validate and summarise the built-in example maps (no server needed)."""
+    """Validate and summarise the built-in example maps (no server needed).
+
+    With -o DIR, also write each example's map as SVG, PNG and PDF into DIR.
+    """
+    from wb_fhir.render import FORMATS, render
+
     examples = data_dir("examples")
     assets = load_assets(examples / "assets.yaml")
     files = [p for p in iter_map_files([examples]) if not is_asset_directory(load_data(p))]
     texts = []
+    maps = []
     for path in files:
         wmap = load_map(path, assets=assets.ids)
+        maps.append((path, wmap))
         texts.append(f"{path.relative_to(examples)} ({wmap.display_name}, {wmap.date})\n{summary(wmap)}")
     click.echo("\n".join(texts))
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         atomic_write(output / "summary.txt", ("\n".join(texts) + "\n").encode("utf-8"))
         click.echo(f"wrote {output / 'summary.txt'}")
+        for path, wmap in maps:
+            stem = "-".join(path.relative_to(examples).with_suffix("").parts)
+            for fmt, (_, suffix) in FORMATS.items():
+                atomic_write(output / f"{stem}{suffix}", render(wmap, fmt))
+        click.echo(f"wrote SVG, PNG and PDF of {len(maps)} map(s) into {output}")
     click.echo(f"{len(files)} example map(s) valid")
 
 

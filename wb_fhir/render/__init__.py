@@ -1,0 +1,29 @@
+"""Pictures of wellbeing network maps: layout (pure geometry), SVG, PNG, PDF and words.
+
+layout_map(wmap, options) -> Layout       positions of everything (no drawing)
+render_svg / render_png / render_pdf      one format
+render(wmap, "svg"|"png"|"pdf", options)  bytes of any of them
+renderings(wmap, options)                 all three, for a DocumentReference
+describe(wmap)                            the network in plain words
+"""
+
+from wb_fhir.render._options import HIGHLIGHTS, Rendering, RenderOptions
+from wb_fhir.render.describe import describe
+from wb_fhir.render.layout import Layout, layout_map
+from wb_fhir.render.raster import FORMATS, render, render_pdf, render_png, renderings
+from wb_fhir.render.svg import render_svg
+
+__all__ = [
+    "FORMATS",
+    "HIGHLIGHTS",
+    "Layout",
+    "RenderOptions",
+    "Rendering",
+    "describe",
+    "layout_map",
+    "render",
+    "render_pdf",
+    "render_png",
+    "render_svg",
+    "renderings",
+]

@@ -1,0 +1,648 @@
+"""Where everything of a concentric map goes: pure geometry, data in, positions out.
+
+"Me" sits at the centre; each ring label of the map is a band around it (ring 1 the closest);
+connections sit on their ring, in one sector per kind (people, places, activities, clockwise
+from the top), spread over one to three tracks so that nothing overlaps. Lost connections sit
+apart in a faded outer band labelled "Lost"; wished-for ones stay on their ring (drawn dashed).
+
+The layout grows the rings until no box overlaps another (checked, not hoped for) and turns
+labels into numbered keys, listed beside the map, when the rings would otherwise grow too big.
+It returns plain frozen data; the SVG template only draws what it is given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from wb_fhir.errors import InputError, Problem
+from wb_fhir.measures import measure
+from wb_fhir.model import Connection, Tie, WellbeingMap
+from wb_fhir.render import _text
+from wb_fhir.render._options import HIGHLIGHTS, RenderOptions
+from wb_fhir.terminology import CATEGORIES_BY_KIND, IMPACT_WEIGHT, Impact, Kind, Status, TieType, display
+
+# Sizes in CSS px.
+MARGIN = 24
+NODE_R = 12
+ME_R = 30
+LABEL_SIZE = 11
+LABEL_LINE = 13
+LABEL_MAX_W = 112
+LABEL_MAX_LINES = 2
+KEY_SIZE = 10
+GAP = 6
+MAX_TRACKS = 3
+MAX_RADIUS = 440
+"""Beyond this outer radius (or 100 px a band), the most crowded labels become numbered keys."""
+PANEL_W = 300
+KEY_COL_W = 230
+SECTOR_ORDER = (Kind.PERSON, Kind.PLACE, Kind.ACTIVITY)
+SECTOR_NAMES = {Kind.PERSON: "People", Kind.PLACE: "Places", Kind.ACTIVITY: "Activities"}
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_PHASES = (0.5, 0.32, 0.68, 0.41, 0.59, 0.5, 0.36)
+_MAX_ATTEMPTS = 40
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned rectangle (top-left corner, width, height)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.h
+
+    def overlaps(self, other: Box) -> bool:
+        """Whether the two boxes share any area."""
+        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
+
+    def union(self, other: Box) -> Box:
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        return Box(x, y, max(self.right, other.right) - x, max(self.bottom, other.bottom) - y)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text: ``y`` is the baseline, ``anchor`` an SVG text-anchor."""
+
+    x: float
+    y: float
+    text: str
+    size: float
+    anchor: str = "start"
+    bold: bool = False
+    style: str = "body"
+
+    @property
+    def box(self) -> Box:
+        w = _text.width(self.text, self.size, bold=self.bold)
+        left = {"start": self.x, "middle": self.x - w / 2, "end": self.x - w}[self.anchor]
+        return Box(left, self.y - self.size * 0.93, w, self.size * 1.18)
+
+
+@dataclass(frozen=True)
+class Band:
+    """The band of one ring (``index`` 1..6), or of the lost connections (``lost``)."""
+
+    index: int
+    label: TextLine
+    inner: float
+    outer: float
+    lost: bool = False
+
+
+@dataclass(frozen=True)
+class Sector:
+    """The angles (degrees clockwise from the top) that one kind of connection occupies."""
+
+    kind: Kind
+    start: float
+    end: float
+    label: TextLine
+    divider: tuple[tuple[float, float], tuple[float, float]] | None
+    """The line that starts the sector (None when it is the only one)."""
+
+
+@dataclass(frozen=True)
+class NodePlacement:
+    """Where one connection is drawn, and what is written by it."""
+
+    connection: Connection
+    x: float
+    y: float
+    angle: float
+    radius: float
+    band: int
+    box: Box
+    label: tuple[TextLine, ...]
+    label_box: Box | None
+    key: int | None
+    highlight: str | None
+    tag: TextLine | None
+
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        return (self.box,) if self.label_box is None else (self.box, self.label_box)
+
+
+@dataclass(frozen=True)
+class TiePlacement:
+    """A tie drawn as a quadratic curve from ``start`` to ``end``; ``arrow`` for bridged ties."""
+
+    tie: Tie
+    start: tuple[float, float]
+    control: tuple[float, float]
+    end: tuple[float, float]
+    arrow: tuple[tuple[float, float], ...]
+    faded: bool
+
+
+@dataclass(frozen=True)
+class LegendItem:
+    """One entry of the legend: a sample (``sample`` kind and ``value``) and its text."""
+
+    sample: str
+    value: str
+    x: float
+    y: float
+    text: TextLine
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One line of the numbered key list beside a crowded map."""
+
+    key: int
+    text: TextLine
+
+
+@dataclass(frozen=True)
+class HomeBar:
+    """The share of the waking day spent at home, as a bar."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    share: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every position of a rendered map."""
+
+    width: float
+    height: float
+    cx: float
+    cy: float
+    me_r: float
+    me_label: TextLine
+    bands: tuple[Band, ...]
+    sectors: tuple[Sector, ...]
+    nodes: tuple[NodePlacement, ...]
+    ties: tuple[TiePlacement, ...]
+    header: tuple[TextLine, ...]
+    panel: tuple[TextLine, ...]
+    legend: tuple[LegendItem, ...]
+    keys: tuple[KeyEntry, ...]
+    home_bar: HomeBar | None
+    notice: TextLine | None
+    fixed_boxes: tuple[Box, ...] = field(default=())
+    """Boxes nothing else may overlap: "Me", ring and sector labels, the notice."""
+
+    @property
+    def outer_radius(self) -> float:
+        return self.bands[-1].outer if self.bands else self.me_r
+
+
+def format_date(d: date) -> str:
+    """A date the way people in the UK write it (20 November 2026), whatever the locale."""
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+# --- planning ------------------------------------------------------------------------
+
+
+_KEY_W = _text.width("000", KEY_SIZE, bold=True)
+
+
+@dataclass
+class _Item:
+    connection: Connection
+    text_lines: tuple[str, ...] | None  # None: drawn with a numbered key
+    band: int
+    kind: Kind
+    key: int | None = None
+    text_width: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.lines = self.text_lines
+
+    @property
+    def lines(self) -> tuple[str, ...] | None:
+        return self.text_lines
+
+    @lines.setter
+    def lines(self, value: tuple[str, ...] | None) -> None:
+        self.text_lines = value
+        self.text_width = _KEY_W if value is None else max(_text.width(line, LABEL_SIZE) for line in value)
+
+    def footprint(self) -> float:
+        """Arc length the node needs on its track."""
+        return max(self.text_width + 4, 2 * NODE_R + 14) + GAP
+
+    def label_extent(self) -> float:
+        """How far the node's label reaches below its centre."""
+        n = 1 if self.lines is None else len(self.lines)
+        return NODE_R + 4 + n * LABEL_LINE + 2
+
+
+def _sort_key(c: Connection) -> tuple[int, int, str, str]:
+    return (CATEGORIES_BY_KIND[c.kind].index(c.category), -IMPACT_WEIGHT[c.impact], c.label.casefold(), c.id)
+
+
+def _plan_items(wmap: WellbeingMap) -> list[_Item]:
+    lost_band = len(wmap.rings) + 1
+    items = []
+    for c in sorted(wmap.connections, key=_sort_key):
+        lines = _text.wrap(_text.clean(c.label), LABEL_MAX_W, LABEL_SIZE, LABEL_MAX_LINES)
+        band = lost_band if c.status is Status.LOST else c.ring
+        items.append(_Item(c, lines if lines else None, band, c.kind))
+    return items
+
+
+def _sector_spans(items: Sequence[_Item]) -> dict[Kind, tuple[float, float]]:
+    demand = {k: sum(i.footprint() for i in items if i.kind is k) for k in SECTOR_ORDER}
+    total = sum(demand.values())
+    weights = {k: max(d, 0.14 * total) for k, d in demand.items() if d > 0}
+    spans: dict[Kind, tuple[float, float]] = {}
+    start = 0.0
+    for k in SECTOR_ORDER:
+        if k in weights:
+            end = start + 360.0 * weights[k] / sum(weights.values())
+            spans[k] = (start, end)
+            start = end
+    return spans
+
+
+@dataclass(frozen=True)
+class _BandPlan:
+    index: int
+    inner: float
+    outer: float
+    first_track: float
+    tracks: int
+    track_gap: float
+
+
+def _band_plans(
+    items: Sequence[_Item], bands: Sequence[int], spans: dict[Kind, tuple[float, float]], stretch: dict[int, float]
+) -> list[_BandPlan]:
+    plans = []
+    inner = float(ME_R + 8)
+    for band in bands:
+        members = [i for i in items if i.band == band]
+        extent = max((i.label_extent() for i in members), default=NODE_R + 4 + 2 * LABEL_LINE + 2) + 4
+        track_gap = extent + NODE_R + 12
+        grow = stretch.get(band, 1.0)
+        best: _BandPlan | None = None
+        for tracks in range(1, MAX_TRACKS + 1):
+            need = inner + (grow - 1) * 60
+            for kind, (a, b) in spans.items():
+                demand = sum(i.footprint() for i in members if i.kind is kind)
+                if demand:
+                    need = max(need, grow * demand / tracks / math.radians(b - a) - extent)
+            first = need + extent
+            outer = first + (tracks - 1) * track_gap + extent
+            if best is None or outer < best.outer - 1:
+                best = _BandPlan(band, inner, outer, first, tracks, track_gap)
+        assert best is not None
+        plans.append(best)
+        inner = best.outer
+    return plans
+
+
+def _polar(cx: float, cy: float, r: float, angle: float) -> tuple[float, float]:
+    a = math.radians(angle)
+    return cx + r * math.sin(a), cy - r * math.cos(a)
+
+
+def _node(item: _Item, x: float, y: float, angle: float, radius: float, highlight: str | None) -> NodePlacement:
+    box = Box(x - NODE_R - 3, y - NODE_R - 9, 2 * NODE_R + 12, 2 * NODE_R + 12)
+    tag = None
+    if highlight is not None:
+        tag = TextLine(x - NODE_R - 9, y + 4, HIGHLIGHTS[highlight][0], 12, "middle", True, "tag")
+        box = box.union(tag.box)
+    top = y + NODE_R + 4
+    if item.lines is None:
+        lines: tuple[TextLine, ...] = (TextLine(x, top + KEY_SIZE, str(item.key), KEY_SIZE, "middle", True, "key"),)
+    else:
+        lines = tuple(
+            TextLine(x, top + LABEL_SIZE + n * LABEL_LINE, text, LABEL_SIZE, "middle", False, "label")
+            for n, text in enumerate(item.lines)
+        )
+    label_box = lines[0].box
+    for line in lines[1:]:
+        label_box = label_box.union(line.box)
+    label_box = Box(label_box.x - 2, label_box.y - 1, label_box.w + 4, label_box.h + 2)
+    return NodePlacement(
+        item.connection, x, y, angle, radius, item.band, box, lines, label_box, item.key, highlight, tag
+    )
+
+
+def _place(
+    items: Sequence[_Item],
+    plans: Sequence[_BandPlan],
+    spans: dict[Kind, tuple[float, float]],
+    cx: float,
+    cy: float,
+    highlight: dict[str, str],
+) -> list[NodePlacement]:
+    nodes = []
+    for plan in plans:
+        phase = _PHASES[(plan.index - 1) % len(_PHASES)]
+        for kind, (a, b) in spans.items():
+            members = [i for i in items if i.band == plan.index and i.kind is kind]
+            step = (b - a) / len(members) if members else 0
+            for n, item in enumerate(members):
+                angle = a + (n + (phase if len(members) == 1 else 0.5)) * step
+                radius = plan.first_track + (n % plan.tracks) * plan.track_gap
+                x, y = _polar(cx, cy, radius, angle)
+                nodes.append(_node(item, x, y, angle, radius, highlight.get(item.connection.id)))
+    return nodes
+
+
+def overlapping(boxes: Sequence[Box]) -> list[tuple[int, int]]:
+    """The indexes of every pair of boxes that overlap (a sweep along x)."""
+    order = sorted(range(len(boxes)), key=lambda n: (boxes[n].x, boxes[n].y))
+    pairs = []
+    for pos, i in enumerate(order):
+        a = boxes[i]
+        for j in order[pos + 1 :]:
+            b = boxes[j]
+            if b.x >= a.right:
+                break
+            if a.overlaps(b):
+                pairs.append((min(i, j), max(i, j)))
+    return pairs
+
+
+def _ring_label(text: str, cx: float, cy: float, outer: float, lost: bool) -> TextLine:
+    return TextLine(cx, cy - outer + 15, text, 11, "middle", True, "lost-ring" if lost else "ring")
+
+
+def _sector_label(kind: Kind, a: float, b: float, cx: float, cy: float, outer: float) -> TextLine:
+    mid = (a + b) / 2
+    x, y = _polar(cx, cy, outer + 14, mid)
+    s, c = math.sin(math.radians(mid)), math.cos(math.radians(mid))
+    anchor = "start" if s > 0.3 else "end" if s < -0.3 else "middle"
+    return TextLine(
+        x, y + (12 if c < -0.2 else 4 if abs(c) <= 0.2 else -2), SECTOR_NAMES[kind].upper(), 11, anchor, True, "sector"
+    )
+
+
+# --- the layout ----------------------------------------------------------------------
+
+
+def layout_map(wmap: WellbeingMap, options: RenderOptions | None = None) -> Layout:
+    """Lay out ``wmap``: positions of every ring, node, label, tie, legend entry and text."""
+    options = options or RenderOptions()
+    ids = {c.id for c in wmap.connections}
+    unknown = [
+        Problem(f"options.highlight[{cid}]", "no connection has this id") for cid in options.highlight if cid not in ids
+    ]
+    if unknown:
+        raise InputError(unknown)
+    highlight = dict(options.highlight)
+
+    items = _plan_items(wmap)
+    has_lost = any(i.band > len(wmap.rings) for i in items)
+    band_ids = list(range(1, len(wmap.rings) + 1)) + ([len(wmap.rings) + 1] if has_lost else [])
+    band_names = [*wmap.rings, "Lost"]
+    spans = _sector_spans(items)
+
+    header = _header(wmap, options)
+    top = header[-1].y + 24
+    _number_keys(items)
+    limit = max(MAX_RADIUS, ME_R + 8 + 100 * len(band_ids))
+    while _band_plans(items, band_ids, spans, {})[-1].outer > limit and _key_most_crowded(items, band_ids, spans):
+        _number_keys(items)
+    stretch: dict[int, float] = {}
+    for _attempt in range(_MAX_ATTEMPTS):
+        plans = _band_plans(items, band_ids, spans, stretch)
+        outer = plans[-1].outer
+        half = outer + 44
+        cx, cy = MARGIN + half + 40, top + half
+        bands = tuple(
+            Band(
+                p.index,
+                _ring_label(band_names[p.index - 1], cx, cy, p.outer, p.index > len(wmap.rings)),
+                p.inner,
+                p.outer,
+                p.index > len(wmap.rings),
+            )
+            for p in plans
+        )
+        sectors = tuple(
+            Sector(
+                k,
+                a,
+                b,
+                _sector_label(k, a, b, cx, cy, outer),
+                (_polar(cx, cy, ME_R + 4, a), _polar(cx, cy, outer, a)) if len(spans) > 1 else None,
+            )
+            for k, (a, b) in spans.items()
+        )
+        me_label = TextLine(cx, cy + 6, "Me", 17, "middle", True, "me")
+        notice = (
+            TextLine(cx, cy + ME_R + 30, "No connections recorded yet", 13, "middle", False, "notice")
+            if not items
+            else None
+        )
+        fixed = [Box(cx - ME_R, cy - ME_R, 2 * ME_R, 2 * ME_R)]
+        fixed += [b.label.box for b in bands] + [s.label.box for s in sectors]
+        fixed += [notice.box] if notice else []
+        nodes = _place(items, plans, spans, cx, cy, highlight)
+        owners = [0] * len(fixed) + [n.band for n in nodes for _ in n.boxes]
+        clashes = overlapping([*fixed, *(b for n in nodes for b in n.boxes)])
+        if not clashes:
+            break
+        # Push the outer band of each clash outwards: more arc, and more room from the band inside.
+        for band in {max(owners[i], owners[j]) for i, j in clashes}:
+            stretch[band] = stretch.get(band, 1.0) * 1.1
+    ties = _ties(wmap, nodes, cx, cy)
+    map_right = cx + half + 40
+    panel, legend, home_bar, keys, panel_bottom, right = _panel(wmap, options, items, map_right + 8, top, cy + half)
+    width = max(right, map_right, max(t.box.right for t in header)) + MARGIN
+    height = max(cy + half, panel_bottom) + MARGIN
+    return Layout(
+        width=math.ceil(width),
+        height=math.ceil(height),
+        cx=cx,
+        cy=cy,
+        me_r=ME_R,
+        me_label=me_label,
+        bands=bands,
+        sectors=sectors,
+        nodes=tuple(nodes),
+        ties=ties,
+        header=header,
+        panel=panel,
+        legend=legend,
+        keys=keys,
+        home_bar=home_bar,
+        notice=notice,
+        fixed_boxes=tuple(fixed),
+    )
+
+
+def _number_keys(items: Sequence[_Item]) -> None:
+    n = 0
+    for item in sorted(items, key=lambda i: (i.band, SECTOR_ORDER.index(i.kind))):
+        if item.lines is None:
+            n += 1
+            item.key = n
+        else:
+            item.key = None
+
+
+def _key_most_crowded(items: Sequence[_Item], bands: Sequence[int], spans: dict[Kind, tuple[float, float]]) -> bool:
+    """Turn into keys the labels of the band and sector whose keys shrink the map most
+    (outer bands first on a tie); False when no label is left."""
+    groups = sorted(
+        {(i.band, i.kind) for i in items if i.lines is not None}, key=lambda g: (-g[0], SECTOR_ORDER.index(g[1]))
+    )
+    if not groups:
+        return False
+    best: tuple[float, list[_Item]] | None = None
+    for band, kind in groups:
+        members = [i for i in items if i.band == band and i.kind is kind]
+        saved = [i.lines for i in members]
+        for i in members:
+            i.lines = None
+        outer = _band_plans(items, bands, spans, {})[-1].outer
+        for i, lines in zip(members, saved, strict=True):
+            i.lines = lines
+        if best is None or outer < best[0] - 0.5:
+            best = (outer, members)
+    assert best is not None
+    for i in best[1]:
+        i.lines = None
+    return True
+
+
+def _ties(wmap: WellbeingMap, nodes: Sequence[NodePlacement], cx: float, cy: float) -> tuple[TiePlacement, ...]:
+    at = {n.connection.id: n for n in nodes}
+    out = []
+    for tie in sorted(wmap.ties, key=lambda t: t.id):
+        a, b = at[tie.from_id], at[tie.to_id]
+        mx, my = (a.x + b.x) / 2, (a.y + b.y) / 2
+        control = (mx + (cx - mx) * 0.22, my + (cy - my) * 0.22)
+        start = _towards(a.x, a.y, control, NODE_R + 2)
+        end = _towards(b.x, b.y, control, NODE_R + 3)
+        arrow: tuple[tuple[float, float], ...] = ()
+        if tie.type is TieType.BRIDGED:
+            ux, uy = _unit(end, control)
+            base = (end[0] + ux * 9, end[1] + uy * 9)
+            arrow = (end, (base[0] - uy * 4.5, base[1] + ux * 4.5), (base[0] + uy * 4.5, base[1] - ux * 4.5))
+        faded = not (a.connection.is_current and b.connection.is_current)
+        out.append(TiePlacement(tie, start, control, end, arrow, faded))
+    return tuple(out)
+
+
+def _unit(p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    d = math.hypot(dx, dy) or 1.0
+    return dx / d, dy / d
+
+
+def _towards(x: float, y: float, target: tuple[float, float], distance: float) -> tuple[float, float]:
+    ux, uy = _unit((x, y), target)
+    return x + ux * distance, y + uy * distance
+
+
+# --- header and panel ----------------------------------------------------------------
+
+
+def _header(wmap: WellbeingMap, options: RenderOptions) -> tuple[TextLine, ...]:
+    lines = [TextLine(MARGIN, MARGIN + 22, _text.clean(wmap.display_name), 24, bold=True, style="title")]
+    sub = f"Wellbeing network map, {format_date(wmap.date)}"
+    if wmap.practitioners:
+        people = "; ".join(_text.clean(p.display + (f" ({p.role})" if p.role else "")) for p in wmap.practitioners)
+        sub += f". With {people}"
+    lines.append(TextLine(MARGIN, lines[-1].y + 22, sub, 13, style="subtitle"))
+    if options.show_nhs_number and wmap.subject.nhs_number:
+        n = wmap.subject.nhs_number
+        lines.append(TextLine(MARGIN, lines[-1].y + 18, f"NHS number {n[:3]} {n[3:6]} {n[6:]}", 13, style="subtitle"))
+    return tuple(lines)
+
+
+def _panel(
+    wmap: WellbeingMap, options: RenderOptions, items: Sequence[_Item], x: float, top: float, map_bottom: float
+) -> tuple[tuple[TextLine, ...], tuple[LegendItem, ...], HomeBar | None, tuple[KeyEntry, ...], float, float]:
+    texts: list[TextLine] = []
+    legend: list[LegendItem] = []
+    y = top + 4
+
+    def heading(text: str) -> None:
+        nonlocal y
+        y += 28
+        texts.append(TextLine(x, y, text, 13, bold=True, style="heading"))
+        y += 4
+
+    def entry(sample: str, value: str, text: str) -> None:
+        nonlocal y
+        y += 20
+        legend.append(LegendItem(sample, value, x + 12, y - 4, TextLine(x + 32, y, text, 11)))
+
+    heading("Waking day at home")
+    home_bar = None
+    if wmap.time_at_home is None:
+        y += 16
+        texts.append(TextLine(x, y, "Not recorded", 11, style="muted"))
+    else:
+        home_bar = HomeBar(x, y + 4, 180, 14, wmap.time_at_home)
+        texts.append(TextLine(x + 190, y + 15, f"{wmap.time_at_home}%", 13, bold=True))
+        y += 18
+    m = measure(wmap)
+    y += 18
+    texts.append(TextLine(x, y, f"{m.size} current connection(s)", 11, style="muted"))
+
+    heading("Shape: kind")
+    for kind in SECTOR_ORDER:
+        entry("kind", kind.value, display(kind))
+    heading("Colour and sign: impact on wellbeing")
+    for impact in Impact:
+        entry("impact", impact.value, display(impact))
+    heading("Outline: status")
+    entry("status", "current", "Current")
+    entry("status", "wished-for", "Wished for (dashed)")
+    entry("status", "lost", "Lost (faded, outer band)")
+    entry("badge", "practitioner", "Practitioner")
+    if any(i.connection.id in options.highlight for i in items):
+        heading("Change since the last map")
+        for change in sorted(set(options.highlight.values()), key=list(HIGHLIGHTS).index):
+            entry("highlight", change, HIGHLIGHTS[change][1].capitalize())
+    if wmap.ties:
+        heading("Lines: ties")
+        for tie_type in TieType:
+            entry("tie", tie_type.value, display(tie_type))
+
+    keys: list[KeyEntry] = []
+    right = x + PANEL_W
+    keyed = sorted((i for i in items if i.key is not None), key=lambda i: i.key or 0)
+    if keyed:
+        heading("Key")
+        rows = max(1, int((max(map_bottom, y + 200) - y) // 14))
+        for n, item in enumerate(keyed):
+            col, row = divmod(n, rows)
+            cx = x + col * KEY_COL_W
+            text = _text.truncate(f"{item.key}  {_text.clean(item.connection.label)}", KEY_COL_W - 10, 11)
+            keys.append(KeyEntry(item.key or 0, TextLine(cx, y + 14 * (row + 1), text, 11)))
+            right = max(right, cx + KEY_COL_W)
+        y += 14 * min(rows, len(keyed))
+    return tuple(texts), tuple(legend), home_bar, tuple(keys), y, right

@@ -1,0 +1,118 @@
+"""SVG of a map: the layout's positions poured into the ``templates/map.svg.j2`` template.
+
+The template environment escapes everything (autoescape on); texts from a map reach it only
+as template values, so markup in a label shows as text. Colours come from the Okabe-Ito
+palette, which stays distinct for the common colour vision deficiencies, and every impact is
+also written as a glyph so that greyscale prints read the same.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jinja2
+
+from wb_fhir._resources import data_dir
+from wb_fhir.model import Connection, WellbeingMap
+from wb_fhir.render import _text
+from wb_fhir.render._options import HIGHLIGHTS, PAGES_MM, RenderOptions
+from wb_fhir.render.describe import describe
+from wb_fhir.render.layout import Layout, NodePlacement, format_date, layout_map
+from wb_fhir.terminology import IMPACT_GLYPH, Impact, display
+
+FONT_FAMILY = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
+IMPACT_FILL: dict[Impact, str] = {
+    Impact.VERY_POSITIVE: "#0072B2",
+    Impact.POSITIVE: "#56B4E9",
+    Impact.NEUTRAL: "#E4E4E4",
+    Impact.MIXED: "#F0E442",
+    Impact.NEGATIVE: "#E69F00",
+    Impact.VERY_NEGATIVE: "#D55E00",
+}
+"""Fill of a node by impact: blue for good, orange for harm, grey and yellow in between."""
+IMPACT_INK: dict[Impact, str] = {
+    i: "#FFFFFF" if i in (Impact.VERY_POSITIVE, Impact.VERY_NEGATIVE) else "#111111" for i in Impact
+}
+"""Colour of the glyph on each fill (contrast at least 4.5:1)."""
+TEMPLATE = "map.svg.j2"
+PDF_MARGIN_MM = 10
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["n"] = _number
+    return env
+
+
+def _number(value: float) -> str:
+    """A coordinate with at most two decimals and no trailing zeros (stable, compact)."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def node_title(node: NodePlacement, ring_names: tuple[str, ...]) -> str:
+    """Everything about one connection, in words (the node's SVG ``<title>``)."""
+    c: Connection = node.connection
+    ring = ring_names[c.ring - 1] if c.ring <= len(ring_names) else str(c.ring)
+    parts = [
+        _text.clean(c.label),
+        f"{display(c.kind).lower()}, {display(c.category).lower()}",
+        f"ring {c.ring} ({_text.clean(ring)})",
+        f"impact {display(c.impact).lower()} ({IMPACT_GLYPH[c.impact]})",
+    ]
+    if c.frequency is not None:
+        parts.append(f"contact {display(c.frequency).lower()}")
+    parts.append(display(c.status).lower())
+    if c.knows_about_mental_health is not None:
+        parts.append(f"knows about mental health: {display(c.knows_about_mental_health).lower()}")
+    if c.roles:
+        parts.append("roles: " + ", ".join(display(r).lower() for r in c.roles))
+    if node.key is not None:
+        parts.append(f"key {node.key}")
+    if node.highlight is not None:
+        parts.append(f"change: {HIGHLIGHTS[node.highlight][1]}")
+    return "; ".join(parts)
+
+
+def svg_from_layout(wmap: WellbeingMap, layout: Layout, *, page: str | None = None) -> str:
+    """The SVG text of a laid-out map; with ``page``, sized to fit that paper (landscape)."""
+    pad = 0.0
+    width, height = f"{layout.width}", f"{layout.height}"
+    if page is not None:
+        short, long = PAGES_MM[page]
+        page_w, page_h = (long, short) if layout.width >= layout.height else (short, long)
+        width, height = f"{page_w}mm", f"{page_h}mm"
+        pad = PDF_MARGIN_MM * max(layout.width / page_w, layout.height / page_h)
+    ring_names = tuple(wmap.rings)
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            layout=layout,
+            title=f"{_text.clean(wmap.display_name)}: wellbeing network map, {format_date(wmap.date)}",
+            description=_text.clean(describe(wmap)),
+            width=width,
+            height=height,
+            pad=pad,
+            font_family=FONT_FAMILY,
+            nodes=[(node, node_title(node, ring_names)) for node in layout.nodes],
+            fill={i.value: f for i, f in IMPACT_FILL.items()},
+            ink={i.value: f for i, f in IMPACT_INK.items()},
+            glyph={i.value: g for i, g in IMPACT_GLYPH.items()},
+            highlights=HIGHLIGHTS,
+        )
+    )
+
+
+def render_svg(wmap: WellbeingMap, options: RenderOptions | None = None) -> str:
+    """The concentric map of ``wmap`` as SVG text (UTF-8, no scripts, no external references)."""
+    options = options or RenderOptions()
+    return svg_from_layout(wmap, layout_map(wmap, options))
