@@ -9,12 +9,14 @@ from pathlib import Path
 import click
 
 from wb_fhir._files import atomic_write
-from wb_fhir.cli._common import not_available
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.mapfile import dumps_map, load_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.review.carry import carry_forward
 from wb_fhir.review.compare import compare_pair
+from wb_fhir.review.prefill import RecordReader
+from wb_fhir.review.prefill import prefill as draft_from_record
+from wb_fhir.review.summary import html_to_pdf, review_html
 from wb_fhir.review.text import format_changes
 
 
@@ -112,16 +114,34 @@ def review(maps: tuple[str, ...], output: str, when: str | None, force: bool) ->
         raise click.UsageError("--date is only for 'review start'")
     if len(maps) < 2:
         raise click.UsageError("a review needs at least two maps: review OLD NEW [MORE...] -o OUT.html")
-    not_available("review")
+    out = Path(output)
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        raise InputError("the review summary is written as .html or .pdf", output)
+    loaded = _load_all(maps)
+    html = review_html(loaded, names=maps)
+    data = html_to_pdf(html) if suffix == ".pdf" else html.encode("utf-8")
+    _write_new(out, data, force)
+    click.echo(f"wrote {out}: review of {len(loaded)} maps")
 
 
 @click.command()
 @click.option("--patient", required=True, help="NHS number of the person.")
-@click.option("--server", envvar="WB_FHIR_SERVER", help="FHIR server base URL.")
-@click.option("-o", "--output", required=True, help="Where to write the draft map.")
-def prefill(patient: str, server: str | None, output: str) -> None:
-    """Draft a first map from what the care record already knows."""
-    not_available("prefill")
+@click.option("--server", envvar="WB_FHIR_SERVER", required=True, help="FHIR server base URL (or WB_FHIR_SERVER).")
+@click.option("-o", "--output", required=True, help="Where to write the draft map (.yaml or .json).")
+@click.option("--date", "when", help="Date of the draft map (YYYY-MM-DD; default today).")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def prefill(patient: str, server: str, output: str, when: str | None, force: bool) -> None:
+    """Draft a first map from what the care record already knows (every connection to confirm)."""
+    out = Path(output)
+    if out.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise InputError("the draft map is written as .yaml, .yml or .json", output)
+    if out.exists() and not force:
+        raise InputError("already exists (use --force to overwrite it)", str(out))
+    draft = draft_from_record(RecordReader(server), patient, _parse_date(when))
+    fmt = "json" if out.suffix.lower() == ".json" else "yaml"
+    _write_new(out, dumps_map(draft, fmt).encode("utf-8"), force)
+    click.echo(f"wrote {out}: draft with {len(draft.connections)} connection(s) to confirm with the person")
 
 
 COMMANDS = [diff, review, prefill]

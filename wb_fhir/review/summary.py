@@ -7,6 +7,8 @@ drawn, and escaped by, the renderer), :func:`review_pdf` prints that HTML on A4 
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -80,19 +82,32 @@ class Panel:
 def _panels(maps: Sequence[WellbeingMap], steps: Sequence[MapChanges]) -> list[Panel]:
     from wb_fhir.render import HIGHLIGHTS, RenderOptions, render_svg
 
-    panels = [Panel(maps[0].date.isoformat(), _inline(render_svg(maps[0])), 0)]
-    for wmap, step in zip(maps[1:], steps, strict=True):
+    panels = [Panel(maps[0].date.isoformat(), _inline(render_svg(maps[0]), "m1-"), 0)]
+    for i, (wmap, step) in enumerate(zip(maps[1:], steps, strict=True), start=2):
         highlight = render_highlight(step, list(HIGHLIGHTS))
         svg = render_svg(wmap, RenderOptions(highlight=highlight))
-        panels.append(Panel(wmap.date.isoformat(), _inline(svg), len(highlight)))
+        panels.append(Panel(wmap.date.isoformat(), _inline(svg, f"m{i}-"), len(highlight)))
     return panels
 
 
-def _inline(svg: str) -> Markup:
-    # The renderer escapes every label; only its XML declaration has no place inside HTML.
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _inline(svg: str, prefix: str) -> Markup:
+    """The SVG ready to sit in a page beside others: no XML declaration, ids made unique."""
+    # The renderer escapes every label; only its declaration has no place inside HTML, and
+    # two maps on one page would otherwise share ids (broken aria-labelledby and url(#...)).
     text = svg.lstrip()
     if text.startswith("<?xml"):
         text = text[text.index("?>") + 2 :]
+    for name in sorted(set(_ID.findall(text)), key=len, reverse=True):
+        token = re.escape(name)
+        text = re.sub(rf'(\bid="|#){token}(?=["\)])', rf"\g<1>{prefix}{name}", text)
+        text = re.sub(
+            rf'(\baria-(?:labelledby|describedby)="[^"]*?)(?<![\w-]){token}(?![\w-])',
+            rf"\g<1>{prefix}{name}",
+            text,
+        )
     return Markup(text)  # noqa: S704 - SVG from our own escaping renderer
 
 
@@ -210,6 +225,9 @@ def html_to_pdf(html: str) -> bytes:
         # The page is self-contained; refuse anything that would reach outside it.
         raise ValueError(f"external resource refused: {url[:40]}")
 
+    # Font-subsetting notices are for whoever installs the libraries, not for each user.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
     return bytes(weasyprint.HTML(string=html, url_fetcher=no_fetch).write_pdf())
 
 
