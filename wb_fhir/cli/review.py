@@ -1,10 +1,41 @@
-"""``wb-fhir diff``, ``review`` and ``prefill``: maps over time."""
+"""``wb-fhir diff``, ``review`` (and ``review start``) and ``prefill``: maps over time."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+
 import click
 
-from wb_fhir.cli._common import not_available
+from wb_fhir._files import atomic_write
+from wb_fhir.errors import InputError, Problem
+from wb_fhir.mapfile import dumps_map, load_map
+from wb_fhir.model import WellbeingMap
+from wb_fhir.review.carry import carry_forward
+from wb_fhir.review.compare import compare_pair
+from wb_fhir.review.prefill import RecordReader
+from wb_fhir.review.prefill import prefill as draft_from_record
+from wb_fhir.review.summary import html_to_pdf, review_html
+from wb_fhir.review.text import format_changes
+
+
+def _load_all(paths: tuple[str, ...]) -> list[WellbeingMap]:
+    """Every map, collecting the problems of all files before giving up."""
+    maps: list[WellbeingMap] = []
+    errors: list[InputError] = []
+    for p in paths:
+        try:
+            maps.append(load_map(p))
+        except InputError as exc:
+            errors.append(exc)
+    if errors:
+        raise InputError([problem for e in errors for problem in _with_source(e)])
+    return maps
+
+
+def _with_source(exc: InputError) -> list[Problem]:
+    return [Problem(f"{exc.source}: {p.path}" if p.path else str(exc.source), p.message) for p in exc.problems]
 
 
 @click.command()
@@ -12,25 +43,105 @@ from wb_fhir.cli._common import not_available
 @click.argument("new", type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def diff(old: str, new: str, as_json: bool) -> None:
-    """Show what changed between two maps of the same person."""
-    not_available("diff")
+    """Show what changed between two maps of the same person (oldest first, whatever the order given)."""
+    a, b = _load_all((old, new))
+    changes = compare_pair(a, b, names=(old, new))
+    if as_json:
+        click.echo(json.dumps(changes.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_changes(changes), nl=False)
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
-@click.option("-o", "--output", help="Output file: .html or .pdf (or .yaml for 'review start').")
-def review(args: tuple[str, ...], output: str | None) -> None:
-    """Review summary of OLD NEW [MORE...], or 'review start PREVIOUS' for the next map."""
-    not_available("review")
+def _parse_date(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--date: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _write_new(path: Path, data: bytes, force: bool) -> None:
+    if path.exists() and not force:
+        raise InputError("already exists (use --force to overwrite it)", str(path))
+    atomic_write(path, data)
+
+
+def review_start(previous: str, output: str, when: str | None, force: bool) -> None:
+    """Write the next map, pre-filled from PREVIOUS."""
+    out = Path(output)
+    if out.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise InputError("the next map is written as .yaml, .yml or .json", output)
+    last = load_map(previous)
+    carried = carry_forward(last, _parse_date(when))
+    fmt = "json" if out.suffix.lower() == ".json" else "yaml"
+    _write_new(out, dumps_map(carried.map, fmt).encode("utf-8"), force)
+    click.echo(f"wrote {out}: map of {carried.map.date}, started from the map of {last.date}")
+    if carried.closed_goals or carried.closed_signposts:
+        click.echo(
+            f"not carried (closed at the last review): {len(carried.closed_goals)} goal(s), "
+            f"{len(carried.closed_signposts)} sign-post(s)"
+        )
+
+
+class ReviewCommand(click.Command):
+    """``review OLD NEW [MORE...] -o OUT`` or ``review start PREVIOUS -o NEXT``: one command, two uses."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "OLD NEW [MORE...] -o OUT.html|OUT.pdf")
+        formatter.write_usage(ctx.command_path, "start PREVIOUS -o NEXT.yaml [--date YYYY-MM-DD] [--force]")
+
+
+@click.command(cls=ReviewCommand)
+@click.argument("maps", nargs=-1, required=True, metavar="[start] MAPS...")
+@click.option("-o", "--output", required=True, help="Summary .html or .pdf; for 'start', the next map (.yaml/.json).")
+@click.option("--date", "when", help="'start' only: date of the next map (YYYY-MM-DD; default today).")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def review(maps: tuple[str, ...], output: str, when: str | None, force: bool) -> None:
+    """The review summary of OLD NEW [MORE...], or 'review start PREVIOUS' to begin the next map.
+
+    \b
+    wb-fhir review OLD.yaml NEW.yaml -o summary.html   maps side by side, changes, goals, measures
+    wb-fhir review OLD.yaml NEW.yaml -o summary.pdf    the same, printable on A4
+    wb-fhir review start LAST.yaml -o next.yaml         the next map, pre-filled from LAST
+    """
+    if maps[0] == "start":
+        if len(maps) != 2:
+            raise click.UsageError("'review start' takes exactly one map: review start PREVIOUS -o NEXT.yaml")
+        review_start(maps[1], output, when, force)
+        return
+    if when is not None:
+        raise click.UsageError("--date is only for 'review start'")
+    if len(maps) < 2:
+        raise click.UsageError("a review needs at least two maps: review OLD NEW [MORE...] -o OUT.html")
+    out = Path(output)
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        raise InputError("the review summary is written as .html or .pdf", output)
+    loaded = _load_all(maps)
+    html = review_html(loaded, names=maps)
+    data = html_to_pdf(html) if suffix == ".pdf" else html.encode("utf-8")
+    _write_new(out, data, force)
+    click.echo(f"wrote {out}: review of {len(loaded)} maps")
 
 
 @click.command()
 @click.option("--patient", required=True, help="NHS number of the person.")
-@click.option("--server", envvar="WB_FHIR_SERVER", help="FHIR server base URL.")
-@click.option("-o", "--output", required=True, help="Where to write the draft map.")
-def prefill(patient: str, server: str | None, output: str) -> None:
-    """Draft a first map from what the care record already knows."""
-    not_available("prefill")
+@click.option("--server", envvar="WB_FHIR_SERVER", required=True, help="FHIR server base URL (or WB_FHIR_SERVER).")
+@click.option("-o", "--output", required=True, help="Where to write the draft map (.yaml or .json).")
+@click.option("--date", "when", help="Date of the draft map (YYYY-MM-DD; default today).")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def prefill(patient: str, server: str, output: str, when: str | None, force: bool) -> None:
+    """Draft a first map from what the care record already knows (every connection to confirm)."""
+    out = Path(output)
+    if out.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise InputError("the draft map is written as .yaml, .yml or .json", output)
+    if out.exists() and not force:
+        raise InputError("already exists (use --force to overwrite it)", str(out))
+    draft = draft_from_record(RecordReader(server), patient, _parse_date(when))
+    fmt = "json" if out.suffix.lower() == ".json" else "yaml"
+    _write_new(out, dumps_map(draft, fmt).encode("utf-8"), force)
+    click.echo(f"wrote {out}: draft with {len(draft.connections)} connection(s) to confirm with the person")
 
 
 COMMANDS = [diff, review, prefill]

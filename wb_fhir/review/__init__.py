@@ -1,0 +1,1 @@
+"""Reviews over time: what changed between maps, the review summary, carrying a map forward."""
