@@ -182,3 +182,13 @@ def test_cli_bundle_bad_map_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error:\n{bad}: connections[0].")
     assert not target.exists()
+
+
+def test_public_api_is_exactly_what_all_lists() -> None:
+    import inspect
+
+    import wb_fhir.fhir as api
+
+    public = {n for n, v in vars(api).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    assert public == set(api.__all__)
+    assert sorted(api.__all__) == api.__all__
