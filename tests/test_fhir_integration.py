@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir_server import FhirSession
 from strategies import nhs_number
 
 from wb_fhir._resources import data_dir
@@ -49,12 +50,13 @@ def _conformance_resources() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def profiles_installed(fhir: Any) -> bool:
+def profiles_installed(fhir_server: str) -> bool:
     """Install the conformance resources of profiles/ (True when there were any)."""
     resources = _conformance_resources()
-    for resource in resources:
-        response = fhir.put(f"{resource['resourceType']}/{resource['id']}", json=resource)
-        assert response.status_code in (200, 201), response.text[:2000]
+    with FhirSession(fhir_server) as fhir:
+        for resource in resources:
+            response = fhir.put(f"{resource['resourceType']}/{resource['id']}", json=resource)
+            assert response.status_code in (200, 201), response.text[:2000]
     return bool(resources)
 
 
