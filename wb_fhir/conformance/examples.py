@@ -8,7 +8,7 @@ error and each invalid one fails with the error it names.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -499,7 +499,6 @@ def _narrative(resource: Resource, text: str) -> Resource:
 
 def _broken(resource: Resource, change: Any) -> Resource:
     copy_ = copy.deepcopy(resource)
-    copy_["id"] = copy_["id"].replace("wb-example-", "wb-invalid-")
     change(copy_)
     return copy_
 
@@ -621,4 +620,6 @@ def build_examples() -> list[Example]:
             "Provenance.entity: minimum required = 1",
         ),
     ]
+    # Each invalid example gets its own id, so that none can be mistaken for another.
+    invalid = [replace(e, resource={**e.resource, "id": f"wb-invalid-{e.name.lower()}"}) for e in invalid]
     return valid + invalid
