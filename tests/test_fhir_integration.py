@@ -7,26 +7,25 @@ every resource is validated against its own profile; otherwise against base FHIR
 
 from __future__ import annotations
 
-import json
+import os
 import random
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fhir_server import FhirSession
 from strategies import nhs_number
 
 from wb_fhir._resources import data_dir
-from wb_fhir.fhir import transaction_bundle
+from wb_fhir.fhir import Attachment, transaction_bundle
 from wb_fhir.fhir.references import connection_series_key
 from wb_fhir.mapfile import load_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SVG = Attachment("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "Wellbeing network map")
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.rglob("*.yaml") if p.name != "assets.yaml")
-CONFORMANCE = ("CodeSystem", "ValueSet", "StructureDefinition", "Questionnaire")
 
 
 def _random_nhs_number(rng: random.Random) -> str:
@@ -36,28 +35,37 @@ def _random_nhs_number(rng: random.Random) -> str:
             return number
 
 
-def _conformance_resources() -> list[dict[str, Any]]:
+def _uk_core() -> Path | None:
+    root = Path(__file__).resolve().parent.parent
+    for candidate in (
+        os.environ.get("WB_FHIR_UKCORE", ""),
+        root.parent / "shared" / "ukcore",
+        root.parent.parent / "shared" / "ukcore",
+    ):
+        if candidate and (Path(candidate) / "structuredefinitions").is_dir():
+            return Path(candidate)
+    return None
+
+
+def _have_profiles() -> bool:
     try:
-        folder = data_dir("profiles")
+        return any(data_dir("profiles").glob("StructureDefinition-*.json"))
     except FileNotFoundError:
-        return []
-    found = []
-    for path in sorted(folder.rglob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("resourceType") in CONFORMANCE and data.get("id"):
-            found.append(data)
-    return sorted(found, key=lambda r: CONFORMANCE.index(r["resourceType"]))
+        return False
 
 
 @pytest.fixture(scope="module")
 def profiles_installed(fhir_server: str) -> bool:
-    """Install the conformance resources of profiles/ (True when there were any)."""
-    resources = _conformance_resources()
-    with FhirSession(fhir_server) as fhir:
-        for resource in resources:
-            response = fhir.put(f"{resource['resourceType']}/{resource['id']}", json=resource)
-            assert response.status_code in (200, 201), response.text[:2000]
-    return bool(resources)
+    """UK Core and the project's conformance resources, installed when profiles/ has them."""
+    if not _have_profiles():
+        return False
+    uk_core = _uk_core()
+    if uk_core is None:
+        pytest.fail("profiles/ derive from UK Core, which was not found (set WB_FHIR_UKCORE)", pytrace=False)
+    from wb_fhir.conformance.install import install
+
+    install(fhir_server, uk_core=uk_core)
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +74,20 @@ def rng() -> random.Random:
 
 
 def _for_new_patient(fhir: Any, wmap: WellbeingMap, nhs: str) -> WellbeingMap:
-    """The map about a fresh Patient (created here by the test, never by the Bundle)."""
+    """The map about a fresh Patient; the test (never the Bundle) creates the Patient and the
+    resources the map's connections and practitioners already point at."""
     patient = {"resourceType": "Patient", "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}]}
     response = fhir.post("Patient", json=patient, headers={"If-None-Exist": f"identifier={NHS_NUMBER_SYSTEM}|{nhs}"})
     assert response.status_code in (200, 201), response.text[:2000]
+    patient_id = response.json()["id"]
+    for ref in [c.fhir_id for c in wmap.connections] + [p.fhir_id for p in wmap.practitioners]:
+        if ref:
+            kind, _, rid = ref.partition("/")
+            existing: dict[str, Any] = {"resourceType": kind, "id": rid}
+            if kind == "RelatedPerson":
+                existing["patient"] = {"reference": f"Patient/{patient_id}"}
+            response = fhir.put(ref, json=existing)
+            assert response.status_code in (200, 201), response.text[:2000]
     return replace(wmap, subject=replace(wmap.subject, nhs_number=nhs, fhir_id=None), id="")
 
 
@@ -100,7 +118,8 @@ def test_every_resource_validates_and_the_bundle_posts_idempotently(
     fhir: Any, profiles_installed: bool, rng: random.Random, path: Path
 ) -> None:
     wmap = _for_new_patient(fhir, load_map(path), _random_nhs_number(rng))
-    bundle = transaction_bundle(wmap)
+    bundle = transaction_bundle(wmap, attachments=[SVG])
+    assert any(e["resource"]["resourceType"] == "DocumentReference" for e in bundle["entry"])
     problems = []
     for n, entry in enumerate(bundle["entry"]):
         resource = entry["resource"]
