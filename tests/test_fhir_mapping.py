@@ -113,7 +113,10 @@ def test_questionnaire_response_shape() -> None:
     assert qr["identifier"] == {"system": identifier_system(IdentifierKind.MAP), "value": wmap.id}
     assert qr["authored"] == "2026-11-20"
     assert qr["author"] == {"display": "Alex Jones"}
-    assert qr["meta"]["profile"] == [structure_definition_url(Profile.QUESTIONNAIRE_RESPONSE)]
+    assert qr["meta"]["profile"] == [
+        structure_definition_url(Profile.QUESTIONNAIRE_RESPONSE),
+        "https://fhir.hl7.org.uk/StructureDefinition/UKCore-QuestionnaireResponse",
+    ]
     top = [i["linkId"] for i in qr["item"]]
     assert top[:4] == ["date", "practitioner", "time-at-home", "ring-label"]
     assert top[-2:] == ["reflections", "next-review"]

@@ -99,7 +99,7 @@ def care_plan(wmap: WellbeingMap, linker: Linker | None = None, *, supporting: S
         )
     plan: JSON = {
         "resourceType": "CarePlan",
-        "meta": meta(Profile.CARE_PLAN),
+        "meta": meta(Profile.CARE_PLAN, "CarePlan"),
         "text": {"status": "generated", "div": care_plan_narrative(wmap)},
         "identifier": [care_plan_key(wmap).identifier()],
         "status": "active",

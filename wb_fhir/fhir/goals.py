@@ -60,7 +60,7 @@ def goal_resource(wmap: WellbeingMap, g: Goal, linker: Linker | None = None) -> 
     extensions += [{"url": _SUPPORTER, "valueString": s} for s in g.supporters]
     out: JSON = {
         "resourceType": "Goal",
-        "meta": meta(Profile.GOAL),
+        "meta": meta(Profile.GOAL, "Goal"),
         "extension": extensions,
         "identifier": [goal_key(wmap, g).identifier()],
         "lifecycleStatus": LIFECYCLE[g.status],
