@@ -29,7 +29,7 @@ import requests
 
 SERVER_DIR = Path(__file__).resolve().parent / "fhir-server"
 ENV_URL = "WB_FHIR_TEST_SERVER"
-START_TIMEOUT = int(os.environ.get("FHIR_SERVER_TIMEOUT", "240"))
+START_TIMEOUT = int(os.environ.get("FHIR_SERVER_TIMEOUT", "300"))
 BUILD_TIMEOUT = 1800
 FHIR_JSON = "application/fhir+json"
 
