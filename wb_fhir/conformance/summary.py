@@ -6,7 +6,17 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from wb_fhir.conformance._common import Resource
-from wb_fhir.terminology import CANONICAL, CODESYSTEM_URL, PACKAGE_NAME, PACKAGE_VERSION
+from wb_fhir.terminology import (
+    CANONICAL,
+    CODESYSTEM_URL,
+    EXT_HIDDEN,
+    EXT_MAX_VALUE,
+    EXT_MIN_VALUE,
+    EXT_OBSERVATION_EXTRACT,
+    EXT_UNIT,
+    PACKAGE_NAME,
+    PACKAGE_VERSION,
+)
 
 if TYPE_CHECKING:
     from wb_fhir.conformance.examples import Example
@@ -43,9 +53,11 @@ def _constraint(element: dict[str, Any]) -> str:
 
 
 def _card(element: dict[str, Any]) -> str:
-    if "min" not in element and "max" not in element:
-        return ""
-    return f"{element.get('min', '')}..{element.get('max', '')}"
+    if "min" in element and "max" in element:
+        return f"{element['min']}..{element['max']}"
+    if "min" in element:
+        return f"min {element['min']}"
+    return f"max {element['max']}" if "max" in element else ""
 
 
 def _profile(sd: Resource, examples: list[Example]) -> list[str]:
@@ -85,7 +97,14 @@ def _items(items: list[dict[str, Any]], depth: int = 0) -> list[str]:
             notes.append(f"when {w['question']} = {w['answerCoding']['code']}")
         if "code" in item:
             notes.append("code " + item["code"][0]["code"])
-        extract = [e for e in item.get("extension", []) if e["url"].endswith("observationExtract")]
+        by_url = {e["url"]: e for e in item.get("extension", [])}
+        if EXT_MIN_VALUE in by_url:
+            notes.append(f"{by_url[EXT_MIN_VALUE]['valueInteger']}..{by_url[EXT_MAX_VALUE]['valueInteger']}")
+        if EXT_UNIT in by_url:
+            notes.append(f"unit {by_url[EXT_UNIT]['valueCoding']['code']}")
+        if EXT_HIDDEN in by_url:
+            notes.append("hidden")
+        extract = [e for e in item.get("extension", []) if e["url"] == EXT_OBSERVATION_EXTRACT]
         if extract:
             value = extract[0].get("valueCode", "Observation")
             notes.append(f"extracts: {value}")
