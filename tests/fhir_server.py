@@ -29,7 +29,7 @@ import requests
 
 SERVER_DIR = Path(__file__).resolve().parent / "fhir-server"
 ENV_URL = "WB_FHIR_TEST_SERVER"
-START_TIMEOUT = int(os.environ.get("FHIR_SERVER_TIMEOUT", "240"))
+START_TIMEOUT = int(os.environ.get("FHIR_SERVER_TIMEOUT", "300"))
 BUILD_TIMEOUT = 1800
 FHIR_JSON = "application/fhir+json"
 
@@ -76,6 +76,9 @@ class _LocalServer:
     def __init__(self) -> None:
         run_dir = SERVER_DIR / "run"
         run_dir.mkdir(exist_ok=True)
+        for old in run_dir.glob("server-pytest-*.log"):  # logs of earlier sessions: 2 days
+            if time.time() - old.stat().st_mtime > 2 * 86400:
+                old.unlink(missing_ok=True)
         stamp = f"pytest-{os.getpid()}"
         self.log = run_dir / f"server-{stamp}.log"
         self.pidfile = run_dir / f"server-{stamp}.pid"

@@ -568,6 +568,39 @@ EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 
 
+# --- profiles (issue 4): names the conformance resources need beyond the contract ------------
+
+SDC_OBSERVATION_EXTRACT_RELATIONSHIP = "http://hl7.org/fhir/uv/sdc/CodeSystem/observation-extract-relationship"
+"""SDC 4.0: ``observationExtract`` with ``valueCode`` ``component`` on a child item of a group that
+extracts an Observation makes that child a component of the group's Observation."""
+ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+UK_CORE = "https://fhir.hl7.org.uk/StructureDefinition"
+UK_CORE_PROFILES: dict[str, str] = {
+    "Observation": f"{UK_CORE}/UKCore-Observation",
+    "CarePlan": f"{UK_CORE}/UKCore-CarePlan",
+    "Questionnaire": f"{UK_CORE}/UKCore-Questionnaire",
+    "QuestionnaireResponse": f"{UK_CORE}/UKCore-QuestionnaireResponse",
+    "DocumentReference": f"{UK_CORE}/UKCore-DocumentReference",
+    "Patient": f"{UK_CORE}/UKCore-Patient",
+    "Provenance": f"{UK_CORE}/UKCore-Provenance",
+}
+"""The UK Core profile each resource type also declares in ``meta.profile`` (where UK Core has one)."""
+
+CATEGORY_VALUE_SETS: dict[Kind, str] = {
+    Kind.PERSON: "connection-category-person",
+    Kind.PLACE: "connection-category-place",
+    Kind.ACTIVITY: "connection-category-activity",
+}
+"""ValueSet names of the categories of one kind (the answerValueSet of ``connection.category-*``)."""
+
+MILESTONE_PARTS = ("id", "description", "due", "done", "done-on")
+"""The sub-extension urls of ``Profile.EXT_MILESTONE`` (values: string, string, date, boolean, date)."""
+SIGNPOST_PARTS = ("asset", "reason", "status", "note", "date")
+"""The sub-extension urls of ``Profile.EXT_SIGNPOST`` (values: string, string, code or Coding, string, date)."""
+UK_CORE_PACKAGE = ("UKCore.R4.STU.02.00.00", "2.0.0")
+"""The UK Core package (name, version) the profiles derive from (HL7 UK, FHIR 4.0.1)."""
+
+
 # --- mapping (issue 5: map <-> FHIR) -------------------------------------------------------
 # Added by the mapping engineer; nothing above is changed.
 

@@ -26,6 +26,12 @@ fi
 echo "build.sh: building test FHIR server (first build downloads ~340 MB into ~/.m2)..." >&2
 start=$(date +%s)
 # clean: no stale jars in target/dependency after a version change
-mvn -q -B -Dstyle.color=never clean package dependency:copy-dependencies -DskipTests >&2
+# (quiet Maven still prints bare colour resets: strip escape sequences; all output to stderr)
+set +e
+mvn -q -B -Dstyle.color=never clean package dependency:copy-dependencies -DskipTests 2>&1 \
+  | sed 's/\x1b\[[0-9;]*m//g' | grep -v '^$' >&2
+mvn_status="${PIPESTATUS[0]}"
+set -e
+[[ "$mvn_status" == 0 ]] || { echo "build.sh: Maven build failed (exit $mvn_status)" >&2; exit 1; }
 echo "$stamp" > "$stamp_file"
 echo "build.sh: built in $(( $(date +%s) - start )) s" >&2

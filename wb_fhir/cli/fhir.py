@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-from wb_fhir.cli._common import not_available
+from wb_fhir._files import atomic_write, read_text
+from wb_fhir.errors import InputError
+from wb_fhir.fhir import extract_map, questionnaire_response_of, transaction_bundle
+from wb_fhir.mapfile import load_map, parse_text, save_map
 
 
 @click.command()
 @click.argument("map_file", metavar="MAP", type=click.Path(path_type=str))
 @click.option("-o", "--output", required=True, help="Where to write the transaction Bundle (JSON).")
 def bundle(map_file: str, output: str) -> None:
-    """Write the FHIR transaction Bundle of MAP."""
-    not_available("bundle")
+    """Write the FHIR transaction Bundle of MAP.
+
+    Conditional upserts by business identifier, so posting it twice creates nothing new.
+    The Patient is referenced by NHS number or id, never created.
+    """
+    wmap = load_map(map_file)
+    data = transaction_bundle(wmap)
+    atomic_write(Path(output), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    click.echo(f"wrote {output}: {len(data['entry'])} entries")
 
 
 @click.command()
 @click.argument("response", metavar="QR.json", type=click.Path(path_type=str))
-@click.option("-o", "--output", required=True, help="Where to write the map (YAML or JSON).")
+@click.option("-o", "--output", required=True, help="Where to write the map (YAML or JSON, by suffix).")
 def extract(response: str, output: str) -> None:
-    """Rebuild a map from a FHIR QuestionnaireResponse."""
-    not_available("extract")
+    """Rebuild a map from a FHIR QuestionnaireResponse (or the transaction Bundle holding one).
+
+    Items the Questionnaire does not have are reported on stderr as warnings.
+    """
+    data = parse_text(read_text(Path(response)), response, fmt="json")
+    try:
+        result = extract_map(questionnaire_response_of(data))
+    except InputError as exc:
+        raise InputError(exc.problems, response) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {response}: {warning}", err=True)
+    save_map(result.map, output)
+    click.echo(f"wrote {output}")
 
 
 COMMANDS = [bundle, extract]

@@ -69,22 +69,18 @@ def _signpost_extension(s: Signpost) -> JSON:
 
 
 def _signpost_activity(wmap: WellbeingMap, s: Signpost, linker: Linker) -> JSON:
-    reason: Key = (
-        goal_key(wmap, wmap.goal(s.reason))
-        if s.reason in {g.id for g in wmap.goals}
-        else connection_key(wmap, wmap.connection(s.reason))
-    )
-    detail: JSON = {
-        "kind": CARE_PLAN_ACTIVITY_KIND,
-        "code": {"text": s.asset},
-        "reasonReference": [linker.ref(reason)],
-        "status": ACTIVITY_STATUS[s.status],
-    }
+    detail: JSON = {"extension": [_signpost_extension(s)], "kind": CARE_PLAN_ACTIVITY_KIND, "code": {"text": s.asset}}
+    # R4 allows only Observations (not Goals) as reasonReference: a goal goes in detail.goal.
+    if s.reason in {g.id for g in wmap.goals}:
+        detail["goal"] = [linker.ref(goal_key(wmap, wmap.goal(s.reason)))]
+    else:
+        detail["reasonReference"] = [linker.ref(connection_key(wmap, wmap.connection(s.reason)))]
+    detail["status"] = ACTIVITY_STATUS[s.status]
     if s.date:
         detail["scheduledString"] = s.date.isoformat()
     if s.note:
         detail["description"] = s.note
-    return {"extension": [_signpost_extension(s)], "detail": detail}
+    return {"detail": detail}
 
 
 def care_plan(wmap: WellbeingMap, linker: Linker | None = None, *, supporting: Sequence[Key] = ()) -> JSON:
@@ -103,7 +99,7 @@ def care_plan(wmap: WellbeingMap, linker: Linker | None = None, *, supporting: S
         )
     plan: JSON = {
         "resourceType": "CarePlan",
-        "meta": meta(Profile.CARE_PLAN),
+        "meta": meta(Profile.CARE_PLAN, "CarePlan"),
         "text": {"status": "generated", "div": care_plan_narrative(wmap)},
         "identifier": [care_plan_key(wmap).identifier()],
         "status": "active",
@@ -139,14 +135,14 @@ def plan_from_resources(careplan: Any, goals: Sequence[Any]) -> PlanParts:
     next_review: date | None = None
     problems: list[Problem] = []
     for n, activity in enumerate(careplan.get("activity", [])):
-        ext = [e for e in activity.get("extension", []) if e.get("url") == _SIGNPOST]
+        detail = activity.get("detail", {})
+        ext = [e for e in detail.get("extension", []) + activity.get("extension", []) if e.get("url") == _SIGNPOST]
         if ext:
             try:
                 signposts.append(_signpost_from(ext[0]))
             except (KeyError, TypeError, ValueError):
                 problems.append(Problem(f"careplan.activity[{n}]", "has a sign-post extension that cannot be read"))
             continue
-        detail = activity.get("detail", {})
         start = detail.get("scheduledPeriod", {}).get("start")
         if detail.get("code", {}).get("text") == REVIEW_ACTIVITY and isinstance(start, str):
             try:

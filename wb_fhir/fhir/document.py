@@ -45,7 +45,7 @@ def document_reference(wmap: WellbeingMap, attachments: Sequence[Rendering], lin
     system, code, text = CARE_PLAN_DOCUMENT_TYPE
     return {
         "resourceType": "DocumentReference",
-        "meta": meta(Profile.DOCUMENT_REFERENCE),
+        "meta": meta(Profile.DOCUMENT_REFERENCE, "DocumentReference"),
         "identifier": [document_key(wmap).identifier()],
         "status": "current",
         "type": {"coding": [{"system": system, "code": code, "display": text}]},

@@ -60,7 +60,7 @@ def goal_resource(wmap: WellbeingMap, g: Goal, linker: Linker | None = None) -> 
     extensions += [{"url": _SUPPORTER, "valueString": s} for s in g.supporters]
     out: JSON = {
         "resourceType": "Goal",
-        "meta": meta(Profile.GOAL),
+        "meta": meta(Profile.GOAL, "Goal"),
         "extension": extensions,
         "identifier": [goal_key(wmap, g).identifier()],
         "lifecycleStatus": LIFECYCLE[g.status],
@@ -109,9 +109,14 @@ def goal_from_resource(resource: Any, where: str = "goal") -> Goal:
             )
         except (KeyError, TypeError, ValueError):
             problems.append(Problem(f"{where}.extension:milestone[{n}]", "is not a milestone (id, description...)"))
+    targets = [t.get("dueDate") for t in resource.get("target", []) if isinstance(t, dict) and t.get("dueDate")]
+    target = None
+    try:
+        target = _date(targets[0]) if targets else None
+    except (TypeError, ValueError):
+        problems.append(Problem(f"{where}.target[0].dueDate", f"{targets[0]!r} is not a date"))
     if problems:
         raise InputError(problems)
-    targets = [t.get("dueDate") for t in resource.get("target", []) if t.get("dueDate")]
     assert status is not None and isinstance(description, str)
     return Goal(
         id=ids[0],
@@ -123,7 +128,7 @@ def goal_from_resource(resource: Any, where: str = "goal") -> Goal:
         barriers=tuple(_strings(ext, _BARRIER)),
         milestones=tuple(milestones),
         notes=tuple(n["text"] for n in resource.get("note", []) if isinstance(n.get("text"), str)),
-        target=_date(targets[0]) if targets else None,
+        target=target,
     )
 
 

@@ -56,7 +56,7 @@ def percent(value: float) -> JSON:
 def _base(wmap: WellbeingMap, linker: Linker, profile: Profile, code: ObservationCode) -> JSON:
     obs: JSON = {
         "resourceType": "Observation",
-        "meta": meta(profile),
+        "meta": meta(profile, "Observation"),
         "status": "final",
         "category": [dict(c) for c in _CATEGORY],
         "code": concept(code),

@@ -40,7 +40,7 @@ def provenance(
     linker = linker or Linker()
     key = provenance_key(wmap)
     when = recorded.isoformat() if recorded else f"{wmap.date.isoformat()}T00:00:00Z"
-    resource_meta = meta(Profile.PROVENANCE)
+    resource_meta = meta(Profile.PROVENANCE, "Provenance")
     resource_meta["tag"] = [{"system": key.system, "code": key.value}]
     return {
         "resourceType": "Provenance",

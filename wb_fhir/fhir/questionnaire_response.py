@@ -27,7 +27,7 @@ def questionnaire_response(wmap: WellbeingMap, linker: Linker | None = None) -> 
     key = questionnaire_response_key(wmap)
     qr: JSON = {
         "resourceType": "QuestionnaireResponse",
-        "meta": meta(Profile.QUESTIONNAIRE_RESPONSE),
+        "meta": meta(Profile.QUESTIONNAIRE_RESPONSE, "QuestionnaireResponse"),
         "identifier": key.identifier(),
         "questionnaire": f"{QUESTIONNAIRE_URL}|{QUESTIONNAIRE_VERSION}",
         "status": "completed",

@@ -15,6 +15,7 @@ from wb_fhir.model import Connection, Goal, Practitioner, Subject, Tie, Wellbein
 from wb_fhir.terminology import (
     CODESYSTEM_URL,
     NHS_NUMBER_SYSTEM,
+    UK_CORE_PROFILES,
     IdentifierKind,
     display,
     identifier_system,
@@ -144,8 +145,12 @@ def concept(value: Any) -> JSON:
     return {"coding": [coding(value)]}
 
 
-def meta(profile: str) -> JSON:
-    return {"profile": [structure_definition_url(profile)]}
+def meta(profile: str, resource_type: str) -> JSON:
+    """Our profile first, then the UK Core profile it derives from (where UK Core has one)."""
+    profiles = [structure_definition_url(profile)]
+    if resource_type in UK_CORE_PROFILES:
+        profiles.append(UK_CORE_PROFILES[resource_type])
+    return {"profile": profiles}
 
 
 def extension_url(name: str) -> str:

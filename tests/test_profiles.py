@@ -1,0 +1,346 @@
+"""Unit tests of the conformance resources: generated from terminology, fresh, consistent."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from click.testing import CliRunner
+
+from wb_fhir import terminology as t
+from wb_fhir._resources import data_dir
+from wb_fhir.cli import main
+from wb_fhir.conformance import conformance_resources, generate, stale_files
+from wb_fhir.conformance.codesystem import build_codesystem
+from wb_fhir.conformance.examples import build_examples
+from wb_fhir.conformance.install import check_server_url, install, uk_core_transaction
+from wb_fhir.conformance.package import build_package, read_package
+from wb_fhir.conformance.questionnaire import all_link_ids, build_questionnaire
+from wb_fhir.conformance.structuredefinitions import build_structure_definitions
+from wb_fhir.conformance.valuesets import build_value_sets
+from wb_fhir.errors import InputError, ServerError
+
+BASE = "http://127.0.0.1:9/fhir"
+
+
+def _items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        out.append(item)
+        out += _items(item.get("item", []))
+    return out
+
+
+def _vs_codes(vs: dict[str, Any]) -> list[str]:
+    return [c["code"] for inc in vs["compose"]["include"] for c in inc["concept"]]
+
+
+# --- generation --------------------------------------------------------------------------
+
+
+def test_generation_is_deterministic() -> None:
+    assert generate() == generate()
+    assert build_package() == build_package()
+
+
+def test_committed_profiles_are_fresh() -> None:
+    stale = stale_files(data_dir("profiles"))
+    assert stale == [], f"run 'python -m wb_fhir.conformance' to regenerate: {stale}"
+
+
+def test_stale_files_notices_an_edit(tmp_path: Path) -> None:
+    from wb_fhir.conformance import write
+
+    write(tmp_path)
+    assert stale_files(tmp_path) == []
+    (tmp_path / "CodeSystem-wb-fhir.json").write_text("{}")
+    (tmp_path / "extra.json").write_text("{}")
+    assert stale_files(tmp_path) == ["CodeSystem-wb-fhir.json", "extra.json"]
+
+
+def test_only_fixed_dates_in_output() -> None:
+    from wb_fhir.conformance._common import RELEASE_DATE
+
+    dates = set(re.findall(r"\d{4}-\d{2}-\d{2}", "".join(generate().values())))
+    # the release date, and the dates of the example map (conversation, milestone, target, review)
+    assert dates == {RELEASE_DATE, "2026-11-20", "2026-12-15", "2027-03-01", "2027-05-20"}
+
+
+# --- terminology -------------------------------------------------------------------------
+
+
+def test_codesystem_holds_every_concept_once() -> None:
+    cs = build_codesystem()
+    codes = [c["code"] for c in cs["concept"]]
+    assert codes == [c.code for c in t.concepts()]
+    assert len(codes) == len(set(codes)) == cs["count"]
+    assert cs["url"] == t.CODESYSTEM_URL
+    assert cs["content"] == "complete"
+    assert "no standard code fits" in cs["description"]
+    for member in t.ObservationCode:
+        assert member.value in codes
+
+
+def test_impact_concepts_carry_their_weight() -> None:
+    by_code = {c["code"]: c for c in build_codesystem()["concept"]}
+    for impact, weight in t.IMPACT_WEIGHT.items():
+        assert by_code[impact.value]["property"] == [{"code": "itemWeight", "valueDecimal": weight}]
+    assert "property" not in by_code[t.Kind.PERSON.value]
+
+
+def test_value_sets_match_the_enums() -> None:
+    by_id = {vs["id"]: vs for vs in build_value_sets()}
+    for name, enum in t.VALUE_SETS.items():
+        assert by_id[name]["url"] == t.value_set_url(name)
+        assert _vs_codes(by_id[name]) == [m.value for m in enum]
+    for kind, name in t.CATEGORY_VALUE_SETS.items():
+        assert _vs_codes(by_id[name]) == [c.value for c in t.CATEGORIES_BY_KIND[kind]]
+    assert len(by_id) == len(t.VALUE_SETS) + len(t.CATEGORY_VALUE_SETS)
+
+
+# --- Questionnaire ----------------------------------------------------------------------------
+
+
+def test_every_link_id_and_no_other() -> None:
+    ids = all_link_ids(build_questionnaire()["item"])
+    assert sorted(ids) == sorted(m.value for m in t.LinkId)
+    assert len(ids) == len(set(ids))
+
+
+def test_questionnaire_identity() -> None:
+    q = build_questionnaire()
+    assert (q["id"], q["url"], q["version"]) == (t.QUESTIONNAIRE_ID, t.QUESTIONNAIRE_URL, t.QUESTIONNAIRE_VERSION)
+
+
+def test_enable_when_targets_exist_and_answers_are_allowed() -> None:
+    items = {i["linkId"]: i for i in _items(build_questionnaire()["item"])}
+    value_sets = {vs["url"]: vs for vs in build_value_sets()}
+    seen = 0
+    for item in items.values():
+        for cond in item.get("enableWhen", []):
+            target = items[cond["question"]]
+            assert target["type"] == "choice"
+            assert cond["answerCoding"]["code"] in _vs_codes(value_sets[target["answerValueSet"]])
+            seen += 1
+    assert seen == 5  # three categories by kind, disclosure for people, roles for practitioners
+    assert items[t.LinkId.CONNECTION_ROLES]["enableWhen"][0]["question"] == t.LinkId.CONNECTION_CATEGORY_PERSON
+
+
+def test_answer_value_sets_exist() -> None:
+    urls = {vs["url"] for vs in build_value_sets()}
+    choices = [i for i in _items(build_questionnaire()["item"]) if i["type"] == "choice"]
+    assert choices
+    for item in choices:
+        assert item["answerValueSet"] in urls
+
+
+def _ext(item: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    return [e for e in item.get("extension", []) if e["url"] == url]
+
+
+def test_sdc_extraction_annotations() -> None:
+    items = {i["linkId"]: i for i in _items(build_questionnaire()["item"])}
+    group = items[t.LinkId.CONNECTION]
+    assert _ext(group, t.EXT_OBSERVATION_EXTRACT) == [{"url": t.EXT_OBSERVATION_EXTRACT, "valueBoolean": True}]
+    assert group["code"][0]["code"] == t.ObservationCode.CONNECTION
+    categories = [
+        e["valueCodeableConcept"]["coding"][0]["code"] for e in _ext(group, t.EXT_OBSERVATION_EXTRACT_CATEGORY)
+    ]
+    assert categories == list(t.OBSERVATION_CATEGORIES)
+    components = {c["linkId"]: c for c in group["item"] if _ext(c, t.EXT_OBSERVATION_EXTRACT)}
+    for child in components.values():
+        assert _ext(child, t.EXT_OBSERVATION_EXTRACT)[0]["valueCode"] == "component"
+        assert t.ObservationCode(child["code"][0]["code"])
+    assert components[t.LinkId.CONNECTION_RING]["code"][0]["code"] == t.ObservationCode.RING
+    assert t.LinkId.CONNECTION_IMPACT not in components  # the value, not a component
+    home = items[t.LinkId.TIME_AT_HOME]
+    assert home["code"][0]["code"] == t.ObservationCode.TIME_AT_HOME
+    assert _ext(home, t.EXT_OBSERVATION_EXTRACT)[0]["valueBoolean"] is True
+
+
+def test_hidden_bounds_unit_and_controls() -> None:
+    items = {i["linkId"]: i for i in _items(build_questionnaire()["item"])}
+    assert _ext(items[t.LinkId.CONNECTION_ID], t.EXT_HIDDEN)[0]["valueBoolean"] is True
+    for link, low, high in ((t.LinkId.CONNECTION_RING, 1, 6), (t.LinkId.TIME_AT_HOME, 0, 100)):
+        assert _ext(items[link], t.EXT_MIN_VALUE)[0]["valueInteger"] == low
+        assert _ext(items[link], t.EXT_MAX_VALUE)[0]["valueInteger"] == high
+    assert _ext(items[t.LinkId.TIME_AT_HOME], t.EXT_UNIT)[0]["valueCoding"]["code"] == "%"
+    control = _ext(items[t.LinkId.CONNECTION_ROLES], t.EXT_ITEM_CONTROL)[0]
+    assert control["valueCodeableConcept"]["coding"][0]["code"] == "check-box"
+    assert items[t.LinkId.CONNECTION_ROLES]["repeats"] is True
+
+
+# --- StructureDefinitions ---------------------------------------------------------------------
+
+
+def test_every_profile_has_a_structure_definition() -> None:
+    sds = {sd["id"]: sd for sd in build_structure_definitions()}
+    assert set(sds) == {p.value for p in t.Profile}
+    for profile, sd in sds.items():
+        assert sd["url"] == t.structure_definition_url(profile)
+        if sd["type"] in t.UK_CORE_PROFILES:
+            assert sd["baseDefinition"] == t.UK_CORE_PROFILES[sd["type"]]
+
+
+def test_profiles_reference_only_known_value_sets_and_extensions() -> None:
+    sds = build_structure_definitions()
+    urls = {sd["url"] for sd in sds}
+    vs_urls = {vs["url"] for vs in build_value_sets()}
+    bound = set()
+    for sd in sds:
+        for element in sd["differential"]["element"]:
+            if "binding" in element:
+                assert element["binding"]["valueSet"] in vs_urls
+                bound.add(element["binding"]["valueSet"])
+            for type_ in element.get("type", []):
+                for profile in type_.get("profile", []):
+                    assert profile in urls
+            assert element["path"] == ".".join(p.split(":")[0] for p in element["id"].split("."))
+    assert t.value_set_url("impact") in bound
+
+
+def test_connection_profile_requires_the_always_present_components() -> None:
+    sd = next(s for s in build_structure_definitions() if s["id"] == t.Profile.CONNECTION)
+    slices = {
+        e["sliceName"]: e
+        for e in sd["differential"]["element"]
+        if e["path"] == "Observation.component" and "sliceName" in e
+    }
+    required = {name for name, e in slices.items() if e["min"] == 1}
+    oc = t.ObservationCode
+    assert required == {
+        oc.CONNECTION_ID,
+        oc.CONNECTION_KIND,
+        oc.CONNECTION_LABEL,
+        oc.CONNECTION_CATEGORY,
+        oc.RING,
+        oc.STATUS,
+    }
+    assert slices[oc.PRACTITIONER_ROLE]["max"] == "*"
+
+
+# --- examples and package ------------------------------------------------------------------------
+
+
+def test_every_profile_has_valid_and_invalid_examples() -> None:
+    examples = build_examples()
+    for sd in build_structure_definitions():
+        if sd["type"] == "Extension":
+            continue
+        mine = [e for e in examples if e.profile == sd["url"]]
+        assert any(e.valid for e in mine), sd["id"]
+        assert any(not e.valid for e in mine), sd["id"]
+        for example in mine:
+            assert example.resource["resourceType"] == sd["type"]
+    assert len({e.resource["id"] for e in examples}) == len(examples)
+
+
+def test_package_contents() -> None:
+    files = read_package(build_package())
+    manifest = files["package/package.json"]
+    assert manifest["name"] == t.PACKAGE_NAME
+    assert manifest["version"] == t.PACKAGE_VERSION
+    assert manifest["fhirVersions"] == [t.FHIR_VERSION]
+    assert manifest["dependencies"] == {"hl7.fhir.r4.core": "4.0.1", t.UK_CORE_PACKAGE[0]: t.UK_CORE_PACKAGE[1]}
+    index = files["package/.index.json"]["files"]
+    resources = conformance_resources()
+    assert len(index) == len(resources)
+    for entry in index:
+        resource = files[f"package/{entry['filename']}"]
+        assert (resource["resourceType"], resource["id"]) == (entry["resourceType"], entry["id"])
+    examples = files["package/example/.index.json"]["files"]
+    assert len(examples) == sum(1 for e in build_examples() if e.valid)
+
+
+def test_cli_package_writes_the_package(tmp_path: Path) -> None:
+    out = tmp_path / "wb-fhir.tgz"
+    result = CliRunner().invoke(main, ["profiles", "package", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == build_package()
+
+
+# --- install ------------------------------------------------------------------------------
+
+
+def _answer(request: Any) -> tuple[int, dict[str, str], str]:
+    bundle = json.loads(request.body)
+    entries = [{"response": {"status": "200 OK"}} for _ in bundle["entry"]]
+    return 200, {}, json.dumps({"resourceType": "Bundle", "type": "transaction-response", "entry": entries})
+
+
+@responses.activate
+def test_install_puts_every_resource_by_id_in_one_transaction() -> None:
+    responses.add_callback(responses.POST, BASE, callback=_answer)
+    result = install(BASE + "/", token="s3cret")
+    assert len(responses.calls) == 1
+    request = responses.calls[0].request
+    assert request.headers["Authorization"] == "Bearer s3cret"
+    bundle = json.loads(request.body)
+    assert bundle["type"] == "transaction"
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        assert entry["request"] == {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
+    assert result.updated == len(conformance_resources()) and result.created == 0
+
+
+@responses.activate
+def test_install_reports_the_operation_outcome() -> None:
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "processing", "diagnostics": "HAPI-1094: bad reference"}],
+    }
+    responses.add(responses.POST, BASE, json=outcome, status=400)
+    with pytest.raises(ServerError) as caught:
+        install(BASE, token="s3cret")
+    assert "HAPI-1094: bad reference" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+    assert caught.value.status == 400
+
+
+def test_plain_http_only_on_loopback() -> None:
+    assert check_server_url("https://fhir.example.org/r4/") == "https://fhir.example.org/r4"
+    assert check_server_url("http://localhost:8080/fhir") == "http://localhost:8080/fhir"
+    with pytest.raises(InputError, match="only allowed on loopback"):
+        check_server_url("http://fhir.example.org/r4")
+    with pytest.raises(InputError, match="not an http"):
+        check_server_url("ftp://fhir.example.org")
+
+
+@responses.activate
+def test_cli_install_server_error_exits_1_without_the_token() -> None:
+    responses.add(
+        responses.POST,
+        BASE,
+        json={
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "invalid", "diagnostics": "nope"}],
+        },
+        status=422,
+    )
+    result = CliRunner().invoke(main, ["profiles", "install", "--server", BASE], env={"WB_FHIR_TOKEN": "tok-123"})
+    assert result.exit_code == 1
+    assert "error:\nthe server refused the conformance resources (422):\nerror: nope" in result.output
+    assert "tok-123" not in result.output
+
+
+def test_cli_install_refuses_plain_http_elsewhere() -> None:
+    result = CliRunner().invoke(main, ["profiles", "install", "--server", "http://fhir.example.org/r4"])
+    assert result.exit_code == 2
+    assert "plain http is only allowed on loopback" in result.output
+
+
+def test_uk_core_transaction_needs_resources(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="holds no UK Core conformance resources"):
+        uk_core_transaction(tmp_path)
+    sd = tmp_path / "structuredefinitions"
+    sd.mkdir()
+    (sd / "X.xml").write_text(
+        '<?xml version="1.0"?>\n<StructureDefinition xmlns="http://hl7.org/fhir"><id value="x"/></StructureDefinition>'
+    )
+    data = uk_core_transaction(tmp_path).decode()
+    assert data.startswith('<Bundle xmlns="http://hl7.org/fhir"><type value="transaction"/>')
+    assert '<url value="StructureDefinition/x"/>' in data and "<?xml" not in data

@@ -1,0 +1,164 @@
+"""A readable Markdown summary of the profiles for integration teams, generated like the rest."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from wb_fhir.conformance._common import Resource
+from wb_fhir.terminology import (
+    CANONICAL,
+    CODESYSTEM_URL,
+    EXT_HIDDEN,
+    EXT_MAX_VALUE,
+    EXT_MIN_VALUE,
+    EXT_OBSERVATION_EXTRACT,
+    EXT_UNIT,
+    PACKAGE_NAME,
+    PACKAGE_VERSION,
+)
+
+if TYPE_CHECKING:
+    from wb_fhir.conformance.examples import Example
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _constraint(element: dict[str, Any]) -> str:
+    bits = []
+    for key, value in element.items():
+        if key.startswith(("fixed", "pattern")):
+            if isinstance(value, dict):
+                codes = [f"{c.get('system', '')}#{c['code']}" for c in value.get("coding", [])]
+                bits.append(f"{key}: {', '.join(codes) or json.dumps(value)}")
+            else:
+                bits.append(f"{key}: `{value}`")
+        elif key in ("minValueInteger", "maxValueInteger", "minValueDecimal", "maxValueDecimal"):
+            bits.append(f"{key}: {value}")
+    if "type" in element:
+        types = []
+        for t in element["type"]:
+            targets = [p.rsplit("/", 1)[-1] for p in t.get("targetProfile", []) + t.get("profile", [])]
+            types.append(t["code"] + (f"({', '.join(targets)})" if targets else ""))
+        bits.append("type: " + " or ".join(types))
+    if "binding" in element:
+        bits.append(f"binding ({element['binding']['strength']}): {element['binding']['valueSet'].rsplit('/', 1)[-1]}")
+    if "slicing" in element:
+        s = element["slicing"]
+        on = ", ".join(f"{d['type']} {d['path']}" for d in s["discriminator"])
+        bits.append(f"sliced by {on} ({s['rules']})")
+    return "; ".join(bits)
+
+
+def _card(element: dict[str, Any]) -> str:
+    if "min" in element and "max" in element:
+        return f"{element['min']}..{element['max']}"
+    if "min" in element:
+        return f"min {element['min']}"
+    return f"max {element['max']}" if "max" in element else ""
+
+
+def _profile(sd: Resource, examples: list[Example]) -> list[str]:
+    lines = [
+        f"### {sd['title']} (`{sd['id']}`)",
+        "",
+        f"{sd['description']}",
+        "",
+        f"- URL: `{sd['url']}`; base: `{sd['baseDefinition']}`",
+    ]
+    if sd["type"] == "Extension":
+        lines.append(f"- Context: {', '.join('`' + c['expression'] + '`' for c in sd['context'])}")
+    mine = [e for e in examples if e.profile == sd["url"]]
+    if mine:
+        lines.append(
+            "- Examples: "
+            + ", ".join(f"`examples/{e.file}`" + (f" (must fail: {e.expect})" if e.expect else "") for e in mine)
+        )
+    lines += ["", "| Element | Card. | Constraint |", "| --- | --- | --- |"]
+    for element in sd["differential"]["element"][1:]:
+        lines.append(f"| `{element['id']}` | {_card(element)} | {_cell(_constraint(element))} |")
+    return [*lines, ""]
+
+
+def _items(items: list[dict[str, Any]], depth: int = 0) -> list[str]:
+    lines = []
+    for item in items:
+        notes = []
+        if item.get("required"):
+            notes.append("required")
+        if item.get("repeats"):
+            notes.append("repeats")
+        if "answerValueSet" in item:
+            notes.append("answers: " + item["answerValueSet"].rsplit("/", 1)[-1])
+        if "enableWhen" in item:
+            w = item["enableWhen"][0]
+            notes.append(f"when {w['question']} = {w['answerCoding']['code']}")
+        if "code" in item:
+            notes.append("code " + item["code"][0]["code"])
+        by_url = {e["url"]: e for e in item.get("extension", [])}
+        if EXT_MIN_VALUE in by_url:
+            notes.append(f"{by_url[EXT_MIN_VALUE]['valueInteger']}..{by_url[EXT_MAX_VALUE]['valueInteger']}")
+        if EXT_UNIT in by_url:
+            notes.append(f"unit {by_url[EXT_UNIT]['valueCoding']['code']}")
+        if EXT_HIDDEN in by_url:
+            notes.append("hidden")
+        extract = [e for e in item.get("extension", []) if e["url"] == EXT_OBSERVATION_EXTRACT]
+        if extract:
+            value = extract[0].get("valueCode", "Observation")
+            notes.append(f"extracts: {value}")
+        lines.append(
+            f"{'  ' * depth}- `{item['linkId']}` ({item['type']}) {item['text']}"
+            + (f" [{'; '.join(notes)}]" if notes else "")
+        )
+        lines += _items(item.get("item", []), depth + 1)
+    return lines
+
+
+def build_summary(resources: list[Resource], examples: list[Example]) -> str:
+    """The Markdown text of the summary."""
+    by_type: dict[str, list[Resource]] = {}
+    for r in resources:
+        by_type.setdefault(r["resourceType"], []).append(r)
+    codesystem = by_type["CodeSystem"][0]
+    questionnaire = by_type["Questionnaire"][0]
+    lines = [
+        "# wb_fhir FHIR profiles: summary",
+        "",
+        "Generated by `python -m wb_fhir.conformance` from `wb_fhir/terminology.py`; do not edit by hand.",
+        f"Package `{PACKAGE_NAME}` {PACKAGE_VERSION}, FHIR R4 4.0.1, canonical base `{CANONICAL}`.",
+        "",
+        "## Profiles",
+        "",
+    ]
+    sds = by_type["StructureDefinition"]
+    for sd in sds:
+        if sd["type"] != "Extension":
+            lines += _profile(sd, examples)
+    lines += ["## Extensions", ""]
+    for sd in sds:
+        if sd["type"] == "Extension":
+            lines += _profile(sd, examples)
+    lines += [
+        f"## Questionnaire `{questionnaire['id']}` {questionnaire['version']}",
+        "",
+        f"`{questionnaire['url']}`",
+        "",
+        *_items(questionnaire["item"]),
+        "",
+        f"## Codes (`{CODESYSTEM_URL}`)",
+        "",
+        codesystem["description"],
+        "",
+        "| Code | Display | Definition |",
+        "| --- | --- | --- |",
+    ]
+    for c in codesystem["concept"]:
+        weight = f" (itemWeight {c['property'][0]['valueDecimal']})" if "property" in c else ""
+        lines.append(f"| `{c['code']}` | {_cell(c['display'])}{weight} | {_cell(c['definition'])} |")
+    lines += ["", "## ValueSets", "", "| ValueSet | Codes |", "| --- | --- |"]
+    for vs in by_type["ValueSet"]:
+        codes = ", ".join(f"`{c['code']}`" for c in vs["compose"]["include"][0]["concept"])
+        lines.append(f"| `{vs['url']}` | {codes} |")
+    return "\n".join(lines) + "\n"
