@@ -11,19 +11,24 @@ from wb_fhir._files import atomic_write, read_text
 from wb_fhir.errors import InputError
 from wb_fhir.fhir import extract_map, questionnaire_response_of, transaction_bundle
 from wb_fhir.mapfile import load_map, parse_text, save_map
+from wb_fhir.render import renderings
 
 
 @click.command()
 @click.argument("map_file", metavar="MAP", type=click.Path(path_type=str))
 @click.option("-o", "--output", required=True, help="Where to write the transaction Bundle (JSON).")
-def bundle(map_file: str, output: str) -> None:
+@click.option(
+    "--no-renderings", is_flag=True, help="Leave out the drawn map (SVG, PNG, PDF) and its DocumentReference."
+)
+def bundle(map_file: str, output: str, no_renderings: bool) -> None:
     """Write the FHIR transaction Bundle of MAP.
 
     Conditional upserts by business identifier, so posting it twice creates nothing new.
-    The Patient is referenced by NHS number or id, never created.
+    The Patient is referenced by NHS number or id, never created. The map's DocumentReference
+    carries it drawn as SVG, PNG and PDF unless --no-renderings.
     """
     wmap = load_map(map_file)
-    data = transaction_bundle(wmap)
+    data = transaction_bundle(wmap, attachments=() if no_renderings else renderings(wmap))
     atomic_write(Path(output), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     click.echo(f"wrote {output}: {len(data['entry'])} entries")
 

@@ -200,9 +200,12 @@ def _flush_with_progress(client: FhirClient, outbox: Outbox, force: bool, only: 
 @map_paths
 @server_options()
 @click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed (after checking!).")
+@click.option(
+    "--no-renderings", is_flag=True, help="Leave out the drawn map (SVG, PNG, PDF) and its DocumentReference."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @_server_opts
-def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, as_json: bool) -> None:
+def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings: bool, as_json: bool) -> None:
     """Push maps (files or folders) to the FHIR server, through the outbox.
 
     Each map is stored in the outbox first, then sent as one transaction (with anything
@@ -221,7 +224,12 @@ def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, as_json: bool
         raise InputError("no map files found in the paths given")
     client = make_client(opts)
     with Outbox(opts["outbox_path"]) as outbox:
-        items = [outbox.add(bundle_for(wmap), map_id=wmap.id, map_date=wmap.date.isoformat()) for wmap in loaded]
+        items = [
+            outbox.add(
+                bundle_for(wmap, with_renderings=not no_renderings), map_id=wmap.id, map_date=wmap.date.isoformat()
+            )
+            for wmap in loaded
+        ]
         if client is None:
             click.echo(
                 f"no FHIR server configured: {len(items)} map(s) stored in the outbox {outbox.path}; "
