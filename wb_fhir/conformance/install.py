@@ -22,6 +22,8 @@ from wb_fhir.errors import AuthError, InputError, ServerError
 log = logging.getLogger(__name__)
 
 TIMEOUT = 60.0
+UK_CORE_TIMEOUT = 900.0
+"""Creating the 375 UK Core resources takes a fresh HAPI a few minutes (it indexes large CodeSystems)."""
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -108,12 +110,12 @@ def outcome_text(body: Any) -> str:
     )
 
 
-def _post(http: requests.Session, base: str, data: bytes, content_type: str, token: str | None) -> Any:
+def _post(http: requests.Session, base: str, data: bytes, content_type: str, token: str | None, timeout: float) -> Any:
     headers = {"Content-Type": content_type, "Accept": "application/fhir+json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        response = http.post(base, data=data, headers=headers, timeout=TIMEOUT, verify=True)
+        response = http.post(base, data=data, headers=headers, timeout=timeout, verify=True)
     except requests.RequestException as exc:
         raise ServerError(f"cannot reach the FHIR server {base}: {type(exc).__name__}") from None
     try:
@@ -144,10 +146,10 @@ def install(
     http = session or requests.Session()
     if uk_core is not None:
         log.info("installing the UK Core conformance resources")
-        _post(http, base, uk_core_transaction(uk_core), "application/fhir+xml", token)
+        _post(http, base, uk_core_transaction(uk_core), "application/fhir+xml", token, UK_CORE_TIMEOUT)
     bundle = transaction(conformance_resources())
     log.info("installing %d conformance resources", len(bundle["entry"]))
-    body = _post(http, base, dumps(bundle).encode("utf-8"), "application/fhir+json", token)
+    body = _post(http, base, dumps(bundle).encode("utf-8"), "application/fhir+json", token, TIMEOUT)
     entries = body.get("entry", []) if isinstance(body, dict) else []
     statuses = {
         f"{e['resource']['resourceType']}/{e['resource']['id']}": entry.get("response", {}).get("status", "")
