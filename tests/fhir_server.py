@@ -16,13 +16,15 @@ failure. A failed build or start is always a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -149,10 +151,8 @@ class _LocalServer:
                 break
             time.sleep(0.5)
         else:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.pidfile.unlink(missing_ok=True)
 
 
@@ -187,15 +187,14 @@ def _wait_for_metadata(base: str, timeout: float) -> None:
 def _warm_up_validation(base: str) -> None:
     """The first $validate loads the core definitions (slow): do it once, up front."""
     obs = {"resourceType": "Observation", "status": "final", "code": {"text": "warm-up"}}
-    try:
+    # a real problem shows up in the tests themselves
+    with contextlib.suppress(requests.RequestException):
         requests.post(
             f"{base}/Observation/$validate",
             json=obs,
             headers={"Content-Type": FHIR_JSON, "Accept": FHIR_JSON},
             timeout=180,
         )
-    except requests.RequestException:
-        pass  # a real problem shows up in the tests themselves
 
 
 @pytest.fixture(scope="session")
