@@ -58,9 +58,7 @@ def _tail(path: Path, lines: int = 60) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "server: needs the real FHIR test server (fixture fhir_server)"
-    )
+    config.addinivalue_line("markers", "server: needs the real FHIR test server (fixture fhir_server)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -240,9 +238,7 @@ class FhirSession(requests.Session):
         super().__init__()
         self.base = base.rstrip("/")
         self.timeout = timeout
-        self.headers.update(
-            {"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, "Cache-Control": "no-cache"}
-        )
+        self.headers.update({"Accept": FHIR_JSON, "Content-Type": FHIR_JSON, "Cache-Control": "no-cache"})
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):

@@ -121,8 +121,9 @@ def test_transaction_conditional_create_is_idempotent(fhir):
     assert second.status_code == 200, second.text
     second_entry = second.json()["entry"][0]
     assert second_entry["response"]["status"].startswith("200")
-    assert second_entry["response"]["location"].split("/_history")[0] == (
-        first_entry["response"]["location"].split("/_history")[0]
+    assert (
+        second_entry["response"]["location"].split("/_history")[0]
+        == (first_entry["response"]["location"].split("/_history")[0])
     )
 
     assert count(fhir, f"Patient?identifier={TEST_SYSTEM}|{value}") == 1
@@ -159,9 +160,7 @@ def test_transaction_urn_uuid_and_conditional_references(fhir):
         "type": "batch",
         "entry": [
             {
-                "resource": observation(
-                    subject={"reference": f"Patient?identifier={TEST_SYSTEM}|{value}"}
-                ),
+                "resource": observation(subject={"reference": f"Patient?identifier={TEST_SYSTEM}|{value}"}),
                 "request": {"method": "POST", "url": "Observation"},
             },
             {"request": {"method": "GET", "url": "Patient/does-not-exist-" + unique()}},
