@@ -59,31 +59,12 @@ def examples() -> list[Path]:
 
 
 def for_new_person(wmap: WellbeingMap, nhs: str) -> WellbeingMap:
-    """The same map about a fresh test person (runs share a long-lived server).
-
-    Sign-posts whose reason is a goal are left out: the mapping writes them as
-    CarePlan.activity.detail.reasonReference to a Goal, which R4 does not allow (HAPI-0931);
-    :func:`test_push_every_example_and_pull_it_back_equal` keeps them and marks that case.
-    """
-    goals = {g.id for g in wmap.goals}
-    return dataclasses.replace(
-        wmap,
-        subject=dataclasses.replace(wmap.subject, nhs_number=nhs, fhir_id=None),
-        signposts=tuple(s for s in wmap.signposts if s.reason not in goals),
-        id="",
-    )
-
-
-def goal_reasons(wmap: WellbeingMap) -> bool:
-    goals = {g.id for g in wmap.goals}
-    return any(s.reason in goals for s in wmap.signposts)
+    """The same map about a fresh test person (runs share a long-lived server)."""
+    return dataclasses.replace(wmap, subject=dataclasses.replace(wmap.subject, nhs_number=nhs, fhir_id=None), id="")
 
 
 def example_params() -> list[Any]:
-    mark = pytest.mark.xfail(
-        strict=True, reason="mapping: CarePlan.activity.detail.reasonReference to a Goal is not valid R4 (HAPI-0931)"
-    )
-    return [pytest.param(p, id=p.name, marks=[mark] if goal_reasons(load_map(p)) else []) for p in examples()]
+    return [pytest.param(p, id=p.name) for p in examples()]
 
 
 @pytest.fixture
@@ -139,7 +120,7 @@ def push_map(client: FhirClient, box: Outbox, wmap: WellbeingMap, **kw: Any):
 @pytest.mark.parametrize("path", example_params())
 def test_push_every_example_and_pull_it_back_equal(fhir_server, person, tmp_path, path):
     source = load_map(path)
-    wmap = dataclasses.replace(for_new_person(source, person), signposts=source.signposts, id="")
+    wmap = for_new_person(source, person)
     with Outbox(tmp_path / "outbox.sqlite") as box:
         report = push_map(make_client(fhir_server), box, wmap)
         assert report.failed == [] and len(report.sent) == 1

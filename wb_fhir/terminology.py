@@ -540,6 +540,8 @@ class Profile(StrEnum):
     EXT_GOAL_RESOURCE = "wb-goal-resource"
     EXT_GOAL_BARRIER = "wb-goal-barrier"
     EXT_GOAL_SUPPORTER = "wb-goal-supporter"
+    EXT_GOAL_ID = "wb-goal-id"
+    EXT_GOAL_ABOUT = "wb-goal-about"
     EXT_SIGNPOST = "wb-signpost"
     EXT_RING_LABEL = "wb-ring-label"
 
@@ -604,11 +606,6 @@ UK_CORE_PACKAGE = ("UKCore.R4.STU.02.00.00", "2.0.0")
 # --- mapping (issue 5: map <-> FHIR) -------------------------------------------------------
 # Added by the mapping engineer; nothing above is changed.
 
-EXT_GOAL_ID = "wb-goal-id"
-"""StructureDefinition id of the Goal extension carrying the goal's own id (valueString)."""
-EXT_GOAL_ABOUT = "wb-goal-about"
-"""StructureDefinition id of the Goal extension naming a connection the goal is about
-(valueString connection id, repeats), so ``about`` round-trips without the Observations."""
 GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 PROVENANCE_PARTICIPANT_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 PROVENANCE_ENTITY_SOURCE = "source"

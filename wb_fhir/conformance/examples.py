@@ -422,7 +422,7 @@ def care_plan() -> Resource:
                     ],
                     "kind": "ServiceRequest",
                     "code": {"text": "Central library book club"},
-                    "reasonReference": [{"reference": "Goal/wb-example-goal"}],
+                    "goal": [{"reference": "Goal/wb-example-goal"}],
                     "status": "not-started",
                     "description": "Sign-posted to the central library book club",
                 }

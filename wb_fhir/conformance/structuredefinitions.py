@@ -311,6 +311,8 @@ def _ext(base: str, name: str, profile: Profile, max_: str = "*") -> Element:
 def goal_profile() -> Resource:
     """One co-produced goal of a person, updated (not duplicated) at each review."""
     elements = [
+        _ext("Goal", "goal-id", Profile.EXT_GOAL_ID, max_="1"),
+        _ext("Goal", "about", Profile.EXT_GOAL_ABOUT),
         _ext("Goal", "milestone", Profile.EXT_MILESTONE),
         _ext("Goal", "resource", Profile.EXT_GOAL_RESOURCE),
         _ext("Goal", "barrier", Profile.EXT_GOAL_BARRIER),
@@ -509,6 +511,21 @@ def extensions() -> list[Resource]:
             "One step towards a goal, trackable on its own: id, description, due date, done, done on.",
             goal,
             MILESTONE_PARTS,
+        ),
+        _simple(
+            Profile.EXT_GOAL_ID,
+            "Goal id",
+            "The goal's own stable id in the map, kept across reviews.",
+            goal,
+            "string",
+        ),
+        _simple(
+            Profile.EXT_GOAL_ABOUT,
+            "Goal about",
+            "The stable id of a connection of the network the goal is about (the addresses "
+            "references point at one review's Observations; this id holds across reviews).",
+            goal,
+            "string",
         ),
         _simple(Profile.EXT_GOAL_RESOURCE, "Goal resource", "A resource the goal needs.", goal, "string"),
         _simple(Profile.EXT_GOAL_BARRIER, "Goal barrier", "A barrier to the goal.", goal, "string"),

@@ -14,8 +14,6 @@ from wb_fhir.errors import InputError, Problem
 from wb_fhir.fhir.references import JSON, Linker, connection_key, extension_url, goal_key, meta
 from wb_fhir.model import Goal, Milestone, WellbeingMap
 from wb_fhir.terminology import (
-    EXT_GOAL_ABOUT,
-    EXT_GOAL_ID,
     GOAL_ACHIEVEMENT_SYSTEM,
     GoalStatus,
     Profile,
@@ -31,8 +29,8 @@ LIFECYCLE: dict[GoalStatus, str] = {
 """Goal.lifecycleStatus of each goal status (one to one, so it reads back)."""
 _STATUS = {v: k for k, v in LIFECYCLE.items()}
 
-_ID = extension_url(EXT_GOAL_ID)
-_ABOUT = extension_url(EXT_GOAL_ABOUT)
+_ID = extension_url(Profile.EXT_GOAL_ID)
+_ABOUT = extension_url(Profile.EXT_GOAL_ABOUT)
 _MILESTONE = extension_url(Profile.EXT_MILESTONE)
 _RESOURCE = extension_url(Profile.EXT_GOAL_RESOURCE)
 _BARRIER = extension_url(Profile.EXT_GOAL_BARRIER)
