@@ -1,19 +1,22 @@
-"""The review in the record, proven on the HAPI test server: $validate and prefill."""
+"""The review in the record, proven on the HAPI test server: $validate, and prefill (first, and from a map)."""
 
 from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from wb_fhir.fhir import transaction_bundle
 from wb_fhir.fhir.document import Attachment
 from wb_fhir.mapfile import load_map, map_from_data, map_to_data, nhs_number_valid
 from wb_fhir.review.compare import compare_pair
-from wb_fhir.review.prefill import RecordReader, prefill
+from wb_fhir.review.prefill import prefill
 from wb_fhir.review.record import review_care_plan, review_document_reference
 from wb_fhir.review.summary import html_to_pdf, review_html
+from wb_fhir.sync.client import FhirClient
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM, Category
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "review"
@@ -60,8 +63,8 @@ def test_review_narrative_and_document_reference_validate(fhir: Any) -> None:
     assert errors(fhir, without_profiles(plan)) == []
 
 
-def test_prefill_from_seeded_related_person_and_care_team(fhir: Any, fhir_server: str) -> None:
-    nhs = new_nhs_number()
+def seed(fhir: Any, nhs: str) -> tuple[str, str, str]:
+    """A Patient with a mother (RelatedPerson) and a CPN (CareTeam): their references."""
     tag = uuid.uuid4().hex
 
     def create(resource: dict[str, Any]) -> str:
@@ -76,7 +79,7 @@ def test_prefill_from_seeded_related_person_and_care_team(fhir: Any, fhir_server
             "name": [{"text": "Pat"}],
         }
     )
-    create(
+    mother = create(
         {
             "resourceType": "RelatedPerson",
             "identifier": [{"system": "https://wb-fhir.test/Id", "value": tag}],
@@ -96,12 +99,51 @@ def test_prefill_from_seeded_related_person_and_care_team(fhir: Any, fhir_server
             "participant": [{"role": [{"text": "CPN"}], "member": {"reference": doctor}}],
         }
     )
-    draft = prefill(RecordReader(fhir_server), nhs, date(2026, 12, 1))
+    return patient, mother, doctor
+
+
+def test_prefill_from_seeded_related_person_and_care_team(fhir: Any, fhir_server: str) -> None:
+    nhs = new_nhs_number()
+    patient, mother, doctor = seed(fhir, nhs)
+    result = prefill(FhirClient(fhir_server), nhs, date(2026, 12, 1))
+    draft = result.map
+    assert result.started_from is None
     assert draft.subject.fhir_id == patient and draft.subject.nhs_number == nhs
     got = sorted((c.label, c.category, c.fhir_id, c.confirmed) for c in draft.connections)
     assert got == [
         ("Alex Jones (CPN)", Category.PRACTITIONER, doctor, False),
-        ("Ann Lee", Category.FAMILY, got[1][2], False),
+        ("Ann Lee", Category.FAMILY, mother, False),
     ]
-    assert got[1][2].startswith("RelatedPerson/")
+    assert map_from_data(map_to_data(draft)) == draft
+
+
+def test_prefill_starts_from_the_map_pushed_for_the_person(fhir: Any, fhir_server: str) -> None:
+    nhs = new_nhs_number()
+    patient, mother, doctor = seed(fhir, nhs)
+    client = FhirClient(fhir_server)
+    for name in ("jordan-2026-11-12", "jordan-2026-05-14"):  # the newer first: prefill must not take the last
+        wmap = load_map(EXAMPLES / f"{name}.yaml")
+        connections = tuple(replace(c, fhir_id=mother if c.id == "mum" else c.fhir_id) for c in wmap.connections)
+        wmap = map_from_data(
+            map_to_data(replace(wmap, subject=replace(wmap.subject, nhs_number=nhs), connections=connections, id=""))
+        )
+        client.transaction(transaction_bundle(wmap))
+    pushed = load_map(EXAMPLES / "jordan-2026-11-12.yaml")
+    result = prefill(client, nhs, date(2026, 12, 1))
+    draft = result.map
+    assert result.started_from == date(2026, 11, 12) and result.added == 1
+    assert (draft.subject.nhs_number, draft.subject.fhir_id) == (nhs, patient)
+    # The map's connections, same ids, as confirmed as they were; the mother is already there.
+    assert [(c.id, c.label, c.confirmed) for c in draft.connections[:-1]] == [
+        (c.id, c.label, c.confirmed) for c in pushed.connections
+    ]
+    assert next(c.fhir_id for c in draft.connections if c.id == "mum") == mother
+    new = draft.connections[-1]
+    assert (new.label, new.category, new.fhir_id, new.confirmed) == (
+        "Alex Jones (CPN)",
+        Category.PRACTITIONER,
+        doctor,
+        False,
+    )
+    assert [g.id for g in draft.goals] == ["less-betting", "evening-class"]
     assert map_from_data(map_to_data(draft)) == draft

@@ -1,13 +1,10 @@
-"""The review summary (HTML, PDF), the review narrative and DocumentReference, and prefill."""
+"""The review summary (HTML, PDF), the review narrative and DocumentReference (prefill: test_review_prefill.py)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
-import pytest
-import responses
 from click.testing import CliRunner
 from lxml import etree
 
@@ -15,10 +12,8 @@ from wb_fhir.cli import main
 from wb_fhir.fhir.document import Attachment
 from wb_fhir.mapfile import load_map
 from wb_fhir.review.compare import compare_pair
-from wb_fhir.review.prefill import RecordReader, prefill
 from wb_fhir.review.record import review_care_plan, review_document_reference, review_narrative
 from wb_fhir.review.summary import review_html
-from wb_fhir.terminology import Category
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "review"
 OLD = load_map(EXAMPLES / "jordan-2026-05-14.yaml")
@@ -103,60 +98,3 @@ def test_document_reference_and_care_plan() -> None:
     plan = review_care_plan(changes, NEW)
     assert related["identifier"] == plan["identifier"][0]
     assert plan["text"]["div"].startswith('<div xmlns="http://www.w3.org/1999/xhtml">')
-
-
-BASE = "https://fhir.example.test/fhir"
-
-
-def _bundle(*resources: dict[str, object]) -> dict[str, object]:
-    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
-
-
-@responses.activate
-def test_prefill_from_related_people_and_care_team() -> None:
-    responses.get(
-        f"{BASE}/Patient", json=_bundle({"resourceType": "Patient", "id": "p1", "name": [{"given": ["Sam"]}]})
-    )
-    responses.get(
-        f"{BASE}/RelatedPerson",
-        json=_bundle(
-            {
-                "resourceType": "RelatedPerson",
-                "id": "r1",
-                "name": [{"text": "Ann"}],
-                "relationship": [{"coding": [{"code": "MTH", "display": "mother"}]}],
-            },
-            {"resourceType": "RelatedPerson", "id": "r2", "relationship": [{"coding": [{"code": "FRND"}]}]},
-        ),
-    )
-    responses.get(
-        f"{BASE}/CareTeam",
-        json=_bundle(
-            {
-                "resourceType": "CareTeam",
-                "id": "t1",
-                "status": "active",
-                "participant": [
-                    {"role": [{"text": "CPN"}], "member": {"reference": "Practitioner/d1"}},
-                    {"member": {"reference": "RelatedPerson/r1"}},
-                ],
-            }
-        ),
-    )
-    responses.get(
-        f"{BASE}/Practitioner/d1",
-        json={"resourceType": "Practitioner", "id": "d1", "name": [{"family": "Jones", "given": ["Alex"]}]},
-    )
-    draft = prefill(RecordReader(BASE), "9434765919", date(2026, 12, 1))
-    assert draft.subject.fhir_id == "Patient/p1"
-    got = [(c.label, c.category, c.fhir_id, c.confirmed) for c in draft.connections]
-    assert got == [
-        ("Ann", Category.FAMILY, "RelatedPerson/r1", False),
-        ("Family member or carer", Category.FRIEND, "RelatedPerson/r2", False),
-        ("Alex Jones (CPN)", Category.PRACTITIONER, "Practitioner/d1", False),
-    ]
-
-
-def test_prefill_refuses_a_bad_nhs_number() -> None:
-    with pytest.raises(Exception, match="not a valid NHS number"):
-        prefill(RecordReader(BASE), "1234567890", date(2026, 12, 1))

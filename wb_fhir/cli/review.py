@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from wb_fhir._files import atomic_write
+from wb_fhir.cli._server import collect_server_options, needs_client, server_options
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.mapfile import dumps_map, load_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.review.carry import carry_forward
 from wb_fhir.review.compare import compare_pair
-from wb_fhir.review.prefill import RecordReader
 from wb_fhir.review.prefill import prefill as draft_from_record
 from wb_fhir.review.summary import html_to_pdf, review_html
 from wb_fhir.review.text import format_changes
@@ -127,21 +128,37 @@ def review(maps: tuple[str, ...], output: str, when: str | None, force: bool) ->
 
 @click.command()
 @click.option("--patient", required=True, help="NHS number of the person.")
-@click.option("--server", envvar="WB_FHIR_SERVER", required=True, help="FHIR server base URL (or WB_FHIR_SERVER).")
 @click.option("-o", "--output", required=True, help="Where to write the draft map (.yaml or .json).")
 @click.option("--date", "when", help="Date of the draft map (YYYY-MM-DD; default today).")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-def prefill(patient: str, server: str, output: str, when: str | None, force: bool) -> None:
-    """Draft a first map from what the care record already knows (every connection to confirm)."""
+@server_options(outbox=False)
+@collect_server_options
+def prefill(patient: str, output: str, when: str | None, force: bool, opts: dict[str, Any]) -> None:
+    """Draft a map from the care record: its people, and the latest map if there is one.
+
+    Family and carers (RelatedPerson) and the care team's practitioners (CareTeam) become
+    connections to confirm with the person. When the record holds a map already, the newest
+    is carried forward (as 'review start' does) and only the people it lacks are added.
+    """
     out = Path(output)
     if out.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise InputError("the draft map is written as .yaml, .yml or .json", output)
     if out.exists() and not force:
         raise InputError("already exists (use --force to overwrite it)", str(out))
-    draft = draft_from_record(RecordReader(server), patient, _parse_date(when))
+    on = _parse_date(when)
+    client = needs_client(opts)
+    result = draft_from_record(client, patient.replace(" ", ""), on)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     fmt = "json" if out.suffix.lower() == ".json" else "yaml"
-    _write_new(out, dumps_map(draft, fmt).encode("utf-8"), force)
-    click.echo(f"wrote {out}: draft with {len(draft.connections)} connection(s) to confirm with the person")
+    _write_new(out, dumps_map(result.map, fmt).encode("utf-8"), force)
+    if result.started_from is None:
+        click.echo(f"wrote {out}: draft with {result.added} connection(s) to confirm with the person")
+    else:
+        click.echo(
+            f"wrote {out}: map of {result.map.date}, started from the map of {result.started_from} in the record, "
+            f"with {result.added} new connection(s) from the record to confirm with the person"
+        )
 
 
 COMMANDS = [diff, review, prefill]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,144 +13,16 @@ import click
 
 from wb_fhir._files import atomic_write
 from wb_fhir.cli._common import map_paths
+from wb_fhir.cli._server import collect_server_options, make_client, needs_client, server_options
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import iter_map_files, load_map
-from wb_fhir.sync.auth import ALGORITHMS, DEFAULT_SCOPE, BearerAuth, SmartBackendAuth, SmartKey
 from wb_fhir.sync.check import Outcome, junit_xml, run_checks
-from wb_fhir.sync.client import FhirClient, Timeouts, check_base_url
+from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import Item, Outbox
 from wb_fhir.sync.pull import pull as pull_person
 from wb_fhir.sync.push import FlushReport, bundle_for, flush
 
 log = logging.getLogger(__name__)
-
-
-def server_options(*, server_required: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The options every command that talks to a server shares (each also read from the env)."""
-
-    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
-        options = [
-            click.option("--server", envvar="WB_FHIR_SERVER", required=server_required, help="FHIR server base URL."),
-            click.option("--token", envvar="WB_FHIR_TOKEN", help="Bearer token (better: the WB_FHIR_TOKEN env)."),
-            click.option(
-                "--smart-client-id", envvar="WB_FHIR_SMART_CLIENT_ID", help="SMART Backend Services client id."
-            ),
-            click.option(
-                "--smart-key",
-                envvar="WB_FHIR_SMART_KEY",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help="PEM private key that signs the SMART client assertion.",
-            ),
-            click.option("--smart-kid", envvar="WB_FHIR_SMART_KID", help="Key id (kid) of the SMART key."),
-            click.option(
-                "--smart-alg",
-                envvar="WB_FHIR_SMART_ALG",
-                type=click.Choice(ALGORITHMS),
-                default="RS384",
-                show_default=True,
-                help="Signing algorithm of the SMART key.",
-            ),
-            click.option(
-                "--smart-token-url",
-                envvar="WB_FHIR_SMART_TOKEN_URL",
-                help="Token endpoint (default: from the server's .well-known/smart-configuration).",
-            ),
-            click.option(
-                "--smart-scope", envvar="WB_FHIR_SMART_SCOPE", default=DEFAULT_SCOPE, show_default=True, help="Scopes."
-            ),
-            click.option(
-                "--timeout",
-                envvar="WB_FHIR_TIMEOUT",
-                type=click.FloatRange(min=0.1),
-                default=60.0,
-                show_default=True,
-                help="Seconds to wait for the server to answer.",
-            ),
-            click.option(
-                "--ca-bundle",
-                envvar="WB_FHIR_CA_BUNDLE",
-                type=click.Path(exists=True, dir_okay=False, path_type=str),
-                help="CA certificates (PEM) to verify the server's TLS certificate with.",
-            ),
-            click.option(
-                "--allow-insecure-http",
-                is_flag=True,
-                help="Allow http:// to a host other than this machine (only on a network you trust).",
-            ),
-            click.option(
-                "--outbox",
-                "outbox_path",
-                envvar="WB_FHIR_OUTBOX",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="Outbox database (default: in the user's data directory).",
-            ),
-        ]
-        for option in reversed(options):
-            f = option(f)
-        return f
-
-    return decorate
-
-
-def make_client(opts: dict[str, Any]) -> FhirClient | None:
-    """The client the options describe, or None when no server is configured."""
-    server = opts.get("server")
-    if not server:
-        return None
-    insecure = bool(opts.get("allow_insecure_http"))
-    base = check_base_url(server, allow_insecure_http=insecure)
-    timeouts = Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"])
-    verify: bool | str = opts.get("ca_bundle") or True
-    auth: Any = None
-    if opts.get("smart_client_id") or opts.get("smart_key"):
-        if not (opts.get("smart_client_id") and opts.get("smart_key") and opts.get("smart_kid")):
-            raise InputError("SMART Backend Services needs --smart-client-id, --smart-key and --smart-kid together")
-        key = SmartKey(Path(opts["smart_key"]).read_bytes(), opts["smart_kid"], opts["smart_alg"])
-        auth = SmartBackendAuth(
-            client_id=opts["smart_client_id"],
-            key=key,
-            base_url=base,
-            token_url=opts.get("smart_token_url"),
-            scope=opts["smart_scope"],
-            timeouts=timeouts,
-            verify=verify,
-            allow_insecure_http=insecure,
-        )
-    elif opts.get("token"):
-        auth = BearerAuth(opts["token"])
-    return FhirClient(base, auth=auth, timeouts=timeouts, verify=verify, allow_insecure_http=insecure)
-
-
-def _needs_client(opts: dict[str, Any]) -> FhirClient:
-    client = make_client(opts)
-    if client is None:
-        raise InputError("no FHIR server: give --server URL or set WB_FHIR_SERVER")
-    return client
-
-
-def _server_opts(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Collect the server options into one dict argument ``opts``."""
-    names = [
-        "server",
-        "token",
-        "smart_client_id",
-        "smart_key",
-        "smart_kid",
-        "smart_alg",
-        "smart_token_url",
-        "smart_scope",
-        "timeout",
-        "ca_bundle",
-        "allow_insecure_http",
-        "outbox_path",
-    ]
-
-    @functools.wraps(f)
-    def wrapper(**kwargs: Any) -> Any:
-        opts = {n: kwargs.pop(n) for n in names}
-        return f(opts=opts, **kwargs)
-
-    return wrapper
 
 
 def _report_flush(report: FlushReport, outbox: Outbox, as_json: bool) -> None:
@@ -204,7 +74,7 @@ def _flush_with_progress(client: FhirClient, outbox: Outbox, force: bool, only: 
     "--no-renderings", is_flag=True, help="Leave out the drawn map (SVG, PNG, PDF) and its DocumentReference."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@_server_opts
+@collect_server_options
 def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings: bool, as_json: bool) -> None:
     """Push maps (files or folders) to the FHIR server, through the outbox.
 
@@ -244,10 +114,10 @@ def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only maps from this date on (YYYY-MM-DD).")
 @server_options()
-@_server_opts
+@collect_server_options
 def pull(patient: str, output: Path, since: datetime | None, opts: dict[str, Any]) -> None:
     """Pull every map of a person, their plan and goals from the FHIR server into a folder."""
-    client = _needs_client(opts)
+    client = needs_client(opts)
     with Outbox(opts["outbox_path"]) as outbox:
         report = pull_person(client, outbox, patient.replace(" ", ""), output, since=since.date() if since else None)
     for warning in report.warnings:
@@ -311,10 +181,10 @@ def outbox_list(outbox_path: Path | None, show_personal: bool, as_json: bool) ->
 @server_options()
 @click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-@_server_opts
+@collect_server_options
 def outbox_flush(opts: dict[str, Any], force: bool, as_json: bool) -> None:
     """Send everything pending, oldest first."""
-    client = _needs_client(opts)
+    client = needs_client(opts)
     with Outbox(opts["outbox_path"]) as box:
         if not box.pending():
             click.echo("nothing pending in the outbox")
@@ -348,12 +218,12 @@ def outbox_drop(ids: tuple[int, ...], outbox_path: Path | None) -> None:
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML here.")
 @click.option("--allow-writes", is_flag=True, help="Run the checks that write (and then delete) test data.")
 @click.option("--test-patient", help="NHS number of an existing test patient (for --allow-writes).")
-@_server_opts
+@collect_server_options
 def check(
     opts: dict[str, Any], as_json: bool, junit: Path | None, allow_writes: bool, test_patient: str | None
 ) -> None:
     """Check whether a FHIR server can carry wb_fhir; exits 1 when a check fails."""
-    client = _needs_client(opts)
+    client = needs_client(opts)
     results = run_checks(client, allow_writes=allow_writes, test_patient=test_patient)
     if junit is not None:
         atomic_write(junit, junit_xml(results, client.base_url))

@@ -1,30 +1,36 @@
-"""Draft a first map from what the care record already knows.
+"""Draft a map from what the care record already knows.
 
 Family and carers come from ``RelatedPerson`` (relationship -> category), practitioners from the
 participants of the person's ``CareTeam``s (``Practitioner``/``PractitionerRole`` -> practitioner
-connections carrying ``fhir_id``). Every prefilled connection is ``confirmed: false``: the person
-places it (ring, impact) and confirms it in the conversation. The draft goes through the map
-file's checks before it is returned, so it always validates.
+connections carrying ``fhir_id``). Every such connection is ``confirmed: false``: the person
+places it (ring, impact) and confirms it in the conversation.
 
-:func:`draft_map` is pure (resources in, map out); :func:`prefill` reads the record through any
-object with ``search_all(type, params)`` and ``read(type, id)``: :class:`RecordReader` here, a
-small requests-based reader with timeouts and TLS verification, to be swapped for the sync
-client's ``FhirClient`` (same two methods).
+When the record already holds a map (a QuestionnaireResponse of the wellbeing Questionnaire),
+the newest by ``authored`` is the starting point: it is carried forward as at a review
+(:func:`~wb_fhir.review.carry.carry_forward`: same ids, open goals and sign-posts), and only the
+record's people it does not already have (matched by ``fhir_id``) are added, unconfirmed. Its
+own connections stay as they were: they were confirmed in that conversation.
+
+The draft goes through the map file's checks before it is returned, so it always validates.
+:func:`draft_map` and :func:`add_from_record` are pure; :func:`prefill` reads the record through
+the sync layer's :class:`~wb_fhir.sync.client.FhirClient` (retries, TLS, auth, errors).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
-from typing import Any, Protocol
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
 
-import requests
-
-from wb_fhir.errors import InputError, ServerError
+from wb_fhir.errors import InputError, Problem
+from wb_fhir.fhir import extract_map
 from wb_fhir.mapfile import map_from_data, map_to_data, nhs_number_valid
 from wb_fhir.model import Connection, Subject, WellbeingMap
-from wb_fhir.terminology import NHS_NUMBER_SYSTEM, Category, Impact, Kind
+from wb_fhir.review.carry import carry_forward
+from wb_fhir.sync.client import FhirClient
+from wb_fhir.terminology import NHS_NUMBER_SYSTEM, QUESTIONNAIRE_URL, Category, Impact, Kind
 
 JSON = dict[str, Any]
 
@@ -44,52 +50,6 @@ _RELATIONSHIP_CATEGORY: dict[str, Category] = (
     | {code: Category.PARTNER for code in _PARTNER}
     | {"FRND": Category.FRIEND, "NBOR": Category.NEIGHBOUR, "ROOM": Category.ACQUAINTANCE}
 )
-
-
-class RecordSource(Protocol):
-    """What prefill needs from a FHIR server."""
-
-    def search_all(self, resource_type: str, params: Mapping[str, str]) -> Iterable[JSON]: ...
-
-    def read(self, resource_type: str, resource_id: str) -> JSON: ...
-
-
-class RecordReader:
-    """A minimal read-only FHIR reader (timeouts, TLS verified, paging by ``next`` links)."""
-
-    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 30.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
-        self.timeout = timeout
-
-    def _get(self, url: str, params: Mapping[str, str] | None = None) -> JSON:
-        try:
-            r = self.session.get(
-                url, params=params, timeout=self.timeout, headers={"Accept": "application/fhir+json"}, verify=True
-            )
-        except requests.RequestException as exc:
-            raise ServerError(f"cannot reach the FHIR server: {type(exc).__name__}") from None
-        if r.status_code >= 400:
-            raise ServerError(f"the FHIR server answered {r.status_code} to a GET", status=r.status_code)
-        try:
-            data: JSON = r.json()
-        except ValueError:
-            raise ServerError("the FHIR server did not answer with JSON", status=r.status_code) from None
-        return data
-
-    def search_all(self, resource_type: str, params: Mapping[str, str]) -> Iterator[JSON]:
-        url: str | None = f"{self.base_url}/{resource_type}"
-        query: Mapping[str, str] | None = params
-        while url:
-            bundle = self._get(url, query)
-            for entry in bundle.get("entry", []):
-                if entry.get("search", {}).get("mode", "match") == "match" and "resource" in entry:
-                    yield entry["resource"]
-            url = next((link["url"] for link in bundle.get("link", []) if link.get("relation") == "next"), None)
-            query = None
-
-    def read(self, resource_type: str, resource_id: str) -> JSON:
-        return self._get(f"{self.base_url}/{resource_type}/{resource_id}")
 
 
 def _name(resource: JSON) -> str | None:
@@ -138,15 +98,26 @@ def _unique(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def draft_map(
-    subject: Subject,
-    on: date,
+def _reference_key(reference: str) -> str:
+    """``Type/id`` of a reference, whether absolute or versioned (``.../_history/n``)."""
+    parts = reference.split("/_history/")[0].rstrip("/").split("/")
+    return "/".join(parts[-2:])
+
+
+def record_connections(
     related: Iterable[JSON],
     practitioners: Iterable[tuple[str, str]],
-) -> WellbeingMap:
-    """A draft map: ``related`` RelatedPerson resources, ``practitioners`` (reference, label) pairs."""
-    taken: set[str] = set()
-    seen: set[str] = set()
+    *,
+    taken_ids: Iterable[str] = (),
+    known: Iterable[str] = (),
+) -> list[Connection]:
+    """Unconfirmed connections for the record's people, skipping the references in ``known``.
+
+    ``related`` are RelatedPerson resources, ``practitioners`` (reference, label) pairs; new ids
+    avoid ``taken_ids``.
+    """
+    taken = set(taken_ids)
+    seen = {_reference_key(ref) for ref in known}
     connections: list[Connection] = []
     for r in related:
         ref = f"RelatedPerson/{r['id']}"
@@ -168,9 +139,9 @@ def draft_map(
             )
         )
     for ref, label in practitioners:
-        if ref in seen:
+        if _reference_key(ref) in seen:
             continue
-        seen.add(ref)
+        seen.add(_reference_key(ref))
         connections.append(
             Connection(
                 id=_unique(_slug(label), taken),
@@ -184,17 +155,50 @@ def draft_map(
                 notes="From the care team in the care record.",
             )
         )
+    return connections
+
+
+def _checked(wmap: WellbeingMap) -> WellbeingMap:
+    # Whatever the record held, the draft must be a valid map file.
+    return map_from_data(map_to_data(wmap), source="draft from the care record")
+
+
+def draft_map(
+    subject: Subject,
+    on: date,
+    related: Iterable[JSON],
+    practitioners: Iterable[tuple[str, str]],
+) -> WellbeingMap:
+    """A first draft map: ``related`` RelatedPerson resources, ``practitioners`` (reference, label) pairs."""
     draft = WellbeingMap(
         subject=subject,
         date=on,
-        connections=tuple(connections),
+        connections=tuple(record_connections(related, practitioners)),
         reflections="Draft from the care record: confirm, place and rate each connection with the person.",
     )
-    # Whatever the record held, the draft must be a valid map file.
-    return map_from_data(map_to_data(draft), source="draft from the care record")
+    return _checked(draft)
 
 
-def _practitioner_label(source: RecordSource, member: JSON, role_text: str | None) -> str:
+def add_from_record(
+    latest: WellbeingMap,
+    subject: Subject,
+    on: date,
+    related: Iterable[JSON],
+    practitioners: Iterable[tuple[str, str]],
+) -> WellbeingMap:
+    """``latest`` carried forward to ``on``, plus the record's people it does not have yet (unconfirmed)."""
+    if on <= latest.date:
+        raise InputError(
+            [Problem("--date", f"{on} is not after the latest map in the record ({latest.date}): give a later date")]
+        )
+    carried = carry_forward(latest, on).map
+    taken = {c.id for c in carried.connections} | {g.id for g in carried.goals}
+    known = [c.fhir_id for c in carried.connections if c.fhir_id]
+    added = record_connections(related, practitioners, taken_ids=taken, known=known)
+    return _checked(replace(carried, subject=subject, connections=carried.connections + tuple(added)))
+
+
+def _practitioner_label(source: FhirClient, member: JSON, role_text: str | None) -> str:
     if member.get("display"):
         label = str(member["display"])
     else:
@@ -214,21 +218,47 @@ def _practitioner_label(source: RecordSource, member: JSON, role_text: str | Non
     return f"{label} ({role_text})" if role_text and role_text.casefold() not in label.casefold() else label
 
 
-def prefill(source: RecordSource, nhs_number: str, on: date) -> WellbeingMap:
-    """Draft the first map of the person with this NHS number from the record."""
+@dataclass(frozen=True)
+class Prefilled:
+    """The draft, the date of the map it started from (if any), and what the record left unclear."""
+
+    map: WellbeingMap
+    started_from: date | None
+    added: int
+    warnings: tuple[str, ...] = ()
+
+
+def _authored(qr: JSON) -> datetime:
+    # Newest by ``authored``; a date-only or zone-less value is read as UTC, a missing or
+    # unreadable one as the oldest (it cannot be shown to be newer).
+    text = str(qr.get("authored", ""))
+    try:
+        when = datetime.fromisoformat(text) if len(text) > 10 else datetime.fromisoformat(f"{text}T00:00:00")
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def latest_response(responses: Iterable[JSON]) -> JSON | None:
+    """The newest QuestionnaireResponse of the wellbeing Questionnaire, whatever the order given."""
+    ours = [qr for qr in responses if str(qr.get("questionnaire", "")).split("|")[0] == QUESTIONNAIRE_URL]
+    return max(ours, key=lambda qr: (_authored(qr), str(qr.get("meta", {}).get("lastUpdated", ""))), default=None)
+
+
+def prefill(client: FhirClient, nhs_number: str, on: date) -> Prefilled:
+    """Draft the map of the person with this NHS number from the record (and their latest map)."""
     if not nhs_number_valid(nhs_number):
         raise InputError(f"--patient: {nhs_number!r} is not a valid NHS number (ten digits, check digit)")
-    patients = list(source.search_all("Patient", {"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs_number}"}))
+    patients = list(client.search_all("Patient", {"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs_number}"}))
     if not patients:
         raise InputError("--patient: the server has no Patient with this NHS number")
     if len(patients) > 1:
         raise InputError("--patient: the server has more than one Patient with this NHS number")
     patient = patients[0]
     reference = f"Patient/{patient['id']}"
-    subject = Subject(nhs_number=nhs_number, fhir_id=reference, display=_name(patient))
-    related = list(source.search_all("RelatedPerson", {"patient": reference}))
+    related = list(client.search_all("RelatedPerson", {"patient": reference}))
     members: list[tuple[str, str]] = []
-    for team in source.search_all("CareTeam", {"patient": reference}):
+    for team in client.search_all("CareTeam", {"patient": reference}):
         if team.get("status") in ("inactive", "entered-in-error"):
             continue
         for participant in team.get("participant", []):
@@ -238,5 +268,24 @@ def prefill(source: RecordSource, nhs_number: str, on: date) -> WellbeingMap:
                 continue
             role = next((shown for _, shown in _codes(participant.get("role", [])) if shown), None)
             role = role or next((str(c["text"]) for c in participant.get("role", []) if c.get("text")), None)
-            members.append((ref, _practitioner_label(source, member, role)))
-    return draft_map(subject, on, related, members)
+            members.append((ref, _practitioner_label(client, member, role)))
+    responses = client.search_all(
+        "QuestionnaireResponse", {"subject": reference, "questionnaire": QUESTIONNAIRE_URL, "_count": "50"}
+    )
+    latest = latest_response(responses)
+    if latest is None:
+        draft = draft_map(
+            Subject(nhs_number=nhs_number, fhir_id=reference, display=_name(patient)), on, related, members
+        )
+        return Prefilled(draft, None, len(draft.connections))
+    where = f"QuestionnaireResponse/{latest.get('id')}"
+    extracted = extract_map(latest, source=where)
+    previous = extracted.map
+    # The server holds the resolved reference; the map file is keyed on the NHS number.
+    subject = replace(
+        previous.subject, nhs_number=nhs_number, fhir_id=reference, display=previous.subject.display or _name(patient)
+    )
+    previous = replace(previous, subject=subject)
+    draft = add_from_record(previous, subject, on, related, members)
+    warnings = tuple(f"{where}: {w}" for w in extracted.warnings)
+    return Prefilled(draft, previous.date, len(draft.connections) - len(previous.connections), warnings)

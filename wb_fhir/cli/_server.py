@@ -1,0 +1,151 @@
+"""The server options shared by every command that talks to a FHIR server, and the client they describe."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wb_fhir.errors import InputError
+from wb_fhir.sync.auth import ALGORITHMS, DEFAULT_SCOPE, BearerAuth, SmartBackendAuth, SmartKey
+from wb_fhir.sync.client import FhirClient, Timeouts, check_base_url
+
+
+def server_options(
+    *, server_required: bool = False, outbox: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options every command that talks to a server shares (each also read from the env).
+
+    ``outbox=False`` leaves out ``--outbox``, for commands that only read the record.
+    """
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option("--server", envvar="WB_FHIR_SERVER", required=server_required, help="FHIR server base URL."),
+            click.option("--token", envvar="WB_FHIR_TOKEN", help="Bearer token (better: the WB_FHIR_TOKEN env)."),
+            click.option(
+                "--smart-client-id", envvar="WB_FHIR_SMART_CLIENT_ID", help="SMART Backend Services client id."
+            ),
+            click.option(
+                "--smart-key",
+                envvar="WB_FHIR_SMART_KEY",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="PEM private key that signs the SMART client assertion.",
+            ),
+            click.option("--smart-kid", envvar="WB_FHIR_SMART_KID", help="Key id (kid) of the SMART key."),
+            click.option(
+                "--smart-alg",
+                envvar="WB_FHIR_SMART_ALG",
+                type=click.Choice(ALGORITHMS),
+                default="RS384",
+                show_default=True,
+                help="Signing algorithm of the SMART key.",
+            ),
+            click.option(
+                "--smart-token-url",
+                envvar="WB_FHIR_SMART_TOKEN_URL",
+                help="Token endpoint (default: from the server's .well-known/smart-configuration).",
+            ),
+            click.option(
+                "--smart-scope", envvar="WB_FHIR_SMART_SCOPE", default=DEFAULT_SCOPE, show_default=True, help="Scopes."
+            ),
+            click.option(
+                "--timeout",
+                envvar="WB_FHIR_TIMEOUT",
+                type=click.FloatRange(min=0.1),
+                default=60.0,
+                show_default=True,
+                help="Seconds to wait for the server to answer.",
+            ),
+            click.option(
+                "--ca-bundle",
+                envvar="WB_FHIR_CA_BUNDLE",
+                type=click.Path(exists=True, dir_okay=False, path_type=str),
+                help="CA certificates (PEM) to verify the server's TLS certificate with.",
+            ),
+            click.option(
+                "--allow-insecure-http",
+                is_flag=True,
+                help="Allow http:// to a host other than this machine (only on a network you trust).",
+            ),
+        ]
+        if outbox:
+            options.append(
+                click.option(
+                    "--outbox",
+                    "outbox_path",
+                    envvar="WB_FHIR_OUTBOX",
+                    type=click.Path(dir_okay=False, path_type=Path),
+                    help="Outbox database (default: in the user's data directory).",
+                )
+            )
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+def make_client(opts: dict[str, Any]) -> FhirClient | None:
+    """The client the options describe, or None when no server is configured."""
+    server = opts.get("server")
+    if not server:
+        return None
+    insecure = bool(opts.get("allow_insecure_http"))
+    base = check_base_url(server, allow_insecure_http=insecure)
+    timeouts = Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"])
+    verify: bool | str = opts.get("ca_bundle") or True
+    auth: Any = None
+    if opts.get("smart_client_id") or opts.get("smart_key"):
+        if not (opts.get("smart_client_id") and opts.get("smart_key") and opts.get("smart_kid")):
+            raise InputError("SMART Backend Services needs --smart-client-id, --smart-key and --smart-kid together")
+        key = SmartKey(Path(opts["smart_key"]).read_bytes(), opts["smart_kid"], opts["smart_alg"])
+        auth = SmartBackendAuth(
+            client_id=opts["smart_client_id"],
+            key=key,
+            base_url=base,
+            token_url=opts.get("smart_token_url"),
+            scope=opts["smart_scope"],
+            timeouts=timeouts,
+            verify=verify,
+            allow_insecure_http=insecure,
+        )
+    elif opts.get("token"):
+        auth = BearerAuth(opts["token"])
+    return FhirClient(base, auth=auth, timeouts=timeouts, verify=verify, allow_insecure_http=insecure)
+
+
+def needs_client(opts: dict[str, Any]) -> FhirClient:
+    """The client the options describe; without a server, an InputError saying how to give one."""
+    client = make_client(opts)
+    if client is None:
+        raise InputError("no FHIR server: give --server URL or set WB_FHIR_SERVER")
+    return client
+
+
+def collect_server_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Collect the server options (those the command has) into one dict argument ``opts``."""
+    names = [
+        "server",
+        "token",
+        "smart_client_id",
+        "smart_key",
+        "smart_kid",
+        "smart_alg",
+        "smart_token_url",
+        "smart_scope",
+        "timeout",
+        "ca_bundle",
+        "allow_insecure_http",
+        "outbox_path",
+    ]
+
+    @functools.wraps(f)
+    def wrapper(**kwargs: Any) -> Any:
+        opts = {n: kwargs.pop(n) for n in names if n in kwargs}
+        return f(opts=opts, **kwargs)
+
+    return wrapper
