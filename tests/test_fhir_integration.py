@@ -7,7 +7,6 @@ every resource is validated against its own profile; otherwise against base FHIR
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 from strategies import nhs_number
 
-from wb_fhir._resources import data_dir
 from wb_fhir.fhir import Attachment, transaction_bundle
 from wb_fhir.fhir.references import connection_series_key
 from wb_fhir.mapfile import load_map
@@ -33,39 +31,6 @@ def _random_nhs_number(rng: random.Random) -> str:
         number = nhs_number("".join(rng.choice("0123456789") for _ in range(9)))
         if number is not None:
             return number
-
-
-def _uk_core() -> Path | None:
-    root = Path(__file__).resolve().parent.parent
-    for candidate in (
-        os.environ.get("WB_FHIR_UKCORE", ""),
-        root.parent / "shared" / "ukcore",
-        root.parent.parent / "shared" / "ukcore",
-    ):
-        if candidate and (Path(candidate) / "structuredefinitions").is_dir():
-            return Path(candidate)
-    return None
-
-
-def _have_profiles() -> bool:
-    try:
-        return any(data_dir("profiles").glob("StructureDefinition-*.json"))
-    except FileNotFoundError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def profiles_installed(fhir_server: str) -> bool:
-    """UK Core and the project's conformance resources, installed when profiles/ has them."""
-    if not _have_profiles():
-        return False
-    uk_core = _uk_core()
-    if uk_core is None:
-        pytest.fail("profiles/ derive from UK Core, which was not found (set WB_FHIR_UKCORE)", pytrace=False)
-    from wb_fhir.conformance.install import install
-
-    install(fhir_server, uk_core=uk_core)
-    return True
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +80,7 @@ def _post(fhir: Any, bundle: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
 def test_every_resource_validates_and_the_bundle_posts_idempotently(
-    fhir: Any, profiles_installed: bool, rng: random.Random, path: Path
+    fhir: Any, conformance: object, rng: random.Random, path: Path
 ) -> None:
     wmap = _for_new_patient(fhir, load_map(path), _random_nhs_number(rng))
     bundle = transaction_bundle(wmap, attachments=[SVG])
@@ -123,10 +88,10 @@ def test_every_resource_validates_and_the_bundle_posts_idempotently(
     problems = []
     for n, entry in enumerate(bundle["entry"]):
         resource = entry["resource"]
-        # each declared profile (ours, and UK Core where there is one), or base R4 without profiles
-        for profile in resource["meta"]["profile"] if profiles_installed else [None]:
-            params = {"profile": profile} if profile else {}
-            response = fhir.post(f"{resource['resourceType']}/$validate", json=resource, params=params)
+        # each declared profile: ours, and UK Core where there is one
+        assert resource["meta"]["profile"], f"entry[{n}] declares no profile"
+        for profile in resource["meta"]["profile"]:
+            response = fhir.post(f"{resource['resourceType']}/$validate", json=resource, params={"profile": profile})
             problems += [f"entry[{n}] {resource['resourceType']}: {e}" for e in _errors(response.json())]
     assert problems == []
 

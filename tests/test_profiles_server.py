@@ -8,7 +8,6 @@ docs/profiles.md). Each invalid example must fail with the error it names.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -33,23 +32,10 @@ ALLOWED_WARNINGS = (
 )
 
 
-def _uk_core() -> Path:
-    root = Path(__file__).resolve().parent.parent
-    candidates = [
-        os.environ.get("WB_FHIR_UKCORE", ""),
-        root.parent / "shared" / "ukcore",
-        root.parent.parent / "shared" / "ukcore",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "structuredefinitions").is_dir():
-            return Path(candidate)
-    pytest.fail("UK Core conformance resources not found (set WB_FHIR_UKCORE)", pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def installed(fhir_server: str) -> InstallResult:
-    """UK Core, then the wb_fhir conformance resources, loaded once before anything validates."""
-    return install(fhir_server, uk_core=_uk_core())
+@pytest.fixture(scope="module")
+def installed(conformance: InstallResult) -> InstallResult:
+    """The session's installation of UK Core and our conformance resources."""
+    return conformance
 
 
 def _validate(base: str, resource: dict[str, Any], profile: str | None) -> list[dict[str, Any]]:
