@@ -136,7 +136,19 @@ def test_demo_summarises_every_example(tmp_path: Path) -> None:
     for name in ("figure1.yaml", "diverse-network.yaml", "alone.yaml", "jordan-2026-05-14.yaml"):
         assert name in result.stdout
     assert "practitioner in inner circle: yes" in result.stdout
-    assert (tmp_path / "out" / "summary.txt").read_text(encoding="utf-8").startswith("alone.yaml (Rowan, 2026-10-02)")
+    assert "review pair, what changed from 2026-05-14 to 2026-11-12:" in result.stdout
+    out = tmp_path / "out"
+    assert (out / "summary.txt").read_text(encoding="utf-8").startswith("alone.yaml (Rowan, 2026-10-02)")
+    bundle = json.loads((out / "figure1.bundle.json").read_text(encoding="utf-8"))
+    assert bundle["type"] == "transaction"
+    (document,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    assert [c["attachment"]["contentType"] for c in document["content"]] == [
+        "image/svg+xml",
+        "image/png",
+        "application/pdf",
+    ]
+    assert (out / "review.pdf").read_bytes().startswith(b"%PDF")
+    assert "Review summary" in (out / "review.html").read_text(encoding="utf-8")
 
 
 def test_unexpected_errors_give_no_traceback_unless_debug(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -102,31 +103,47 @@ def summary(wmap: WellbeingMap) -> str:
     "-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path), help="Folder for the demo's outputs."
 )
 def demo(output: Path | None) -> None:
-    """Validate and summarise the built-in example maps (no server needed).
+    """Run wb-fhir on the built-in example maps (no server needed).
 
-    With -o DIR, also write each example's map as SVG, PNG and PDF into DIR.
+    Validates and summarises every example and shows what changed between the two maps of
+    the review pair. With -o DIR, also writes into DIR each example drawn as SVG, PNG and PDF,
+    its FHIR transaction Bundle (the drawings attached), and the review pair's summary as
+    HTML and PDF.
     """
-    from wb_fhir.render import FORMATS, render
+    from wb_fhir.fhir import transaction_bundle
+    from wb_fhir.render import renderings
+    from wb_fhir.review.compare import compare_pair
+    from wb_fhir.review.summary import html_to_pdf, review_html
+    from wb_fhir.review.text import format_changes
 
     examples = data_dir("examples")
     assets = load_assets(examples / "assets.yaml")
     files = [p for p in iter_map_files([examples]) if not is_asset_directory(load_data(p))]
-    texts = []
-    maps = []
-    for path in files:
-        wmap = load_map(path, assets=assets.ids)
-        maps.append((path, wmap))
-        texts.append(f"{path.relative_to(examples)} ({wmap.display_name}, {wmap.date})\n{summary(wmap)}")
+    maps = [(p, load_map(p, assets=assets.ids)) for p in files]
+    texts = [f"{p.relative_to(examples)} ({m.display_name}, {m.date})\n{summary(m)}" for p, m in maps]
     click.echo("\n".join(texts))
+    pair = sorted((m for p, m in maps if p.parent.name == "review"), key=lambda m: m.date)
+    changes = compare_pair(pair[0], pair[1])
+    click.echo(f"\nreview pair, what changed from {pair[0].date} to {pair[1].date}:")
+    click.echo(format_changes(changes), nl=False)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         atomic_write(output / "summary.txt", ("\n".join(texts) + "\n").encode("utf-8"))
-        click.echo(f"wrote {output / 'summary.txt'}")
-        for path, wmap in maps:
-            stem = "-".join(path.relative_to(examples).with_suffix("").parts)
-            for fmt, (_, suffix) in FORMATS.items():
-                atomic_write(output / f"{stem}{suffix}", render(wmap, fmt))
-        click.echo(f"wrote SVG, PNG and PDF of {len(maps)} map(s) into {output}")
+        with click.progressbar(maps, label="drawing and bundling the examples", file=sys.stderr) as bar:
+            for path, wmap in bar:
+                stem = "-".join(path.relative_to(examples).with_suffix("").parts)
+                drawn = renderings(wmap)
+                for drawing in drawn:
+                    atomic_write(output / f"{stem}{drawing.suffix}", drawing.data)
+                bundle = transaction_bundle(wmap, attachments=drawn)
+                atomic_write(output / f"{stem}.bundle.json", (json.dumps(bundle, indent=2) + "\n").encode("utf-8"))
+        html = review_html(pair)
+        atomic_write(output / "review.html", html.encode("utf-8"))
+        atomic_write(output / "review.pdf", html_to_pdf(html))
+        click.echo(
+            f"wrote into {output}: summary.txt; SVG, PNG, PDF and FHIR bundle of {len(maps)} map(s); "
+            "review.html and review.pdf of the review pair"
+        )
     click.echo(f"{len(files)} example map(s) valid")
 
 
