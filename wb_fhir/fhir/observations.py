@@ -63,7 +63,11 @@ def _base(wmap: WellbeingMap, linker: Linker, profile: Profile, code: Observatio
         "subject": linker.subject(wmap.subject),
         "effectiveDateTime": wmap.date.isoformat(),
     }
-    performers = [{"reference": p.fhir_id, "display": p.display} for p in wmap.practitioners if p.fhir_id]
+    # a practitioner without a FHIR id is still named (display only): who was there matters
+    performers = [
+        {"reference": p.fhir_id, "display": p.display} if p.fhir_id else {"display": p.display}
+        for p in wmap.practitioners
+    ]
     if performers:
         obs["performer"] = performers
     return obs
