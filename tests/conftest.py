@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from wb_fhir.conformance.install import InstallResult, install
+from wb_fhir.sync.client import FhirClient
 
 pytest_plugins = ["fhir_server"]
 
@@ -26,4 +27,4 @@ def uk_core_dir() -> Path:
 def conformance(fhir_server: str) -> InstallResult:
     """UK Core, then wb_fhir's conformance resources, loaded once before anything validates
     (HAPI caches failed look-ups, so nothing may validate against a profile before this)."""
-    return install(fhir_server, uk_core=uk_core_dir())
+    return install(FhirClient(fhir_server), uk_core=uk_core_dir())

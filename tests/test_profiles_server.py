@@ -20,6 +20,7 @@ from wb_fhir._resources import data_dir
 from wb_fhir.cli import main
 from wb_fhir.conformance import conformance_resources
 from wb_fhir.conformance.install import InstallResult, install
+from wb_fhir.sync.client import FhirClient
 
 PROFILES = data_dir("profiles")
 MANIFEST = json.loads((PROFILES / "examples" / "manifest.json").read_text(encoding="utf-8"))
@@ -99,7 +100,7 @@ def test_questionnaire_and_terminology_validate(fhir_server: str, installed: Ins
 
 
 def test_install_twice_is_idempotent(fhir_server: str, installed: InstallResult, tmp_path: Path) -> None:
-    again = install(fhir_server)
+    again = install(FhirClient(fhir_server))
     assert again.created == 0
     assert again.updated == len(conformance_resources())
     result = CliRunner().invoke(main, ["profiles", "install", "--server", fhir_server])

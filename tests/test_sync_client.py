@@ -156,6 +156,54 @@ def test_idempotent_transaction_is_retried():
     assert json.loads(responses.calls[1].request.body) == bundle
 
 
+@responses.activate
+def test_raw_content_is_sent_as_is_with_its_type_and_retried_when_idempotent():
+    xml = b'<Bundle xmlns="http://hl7.org/fhir"><type value="transaction"/></Bundle>'
+    responses.post(f"{BASE}/", status=503)
+    responses.post(f"{BASE}/", json={"resourceType": "Bundle", "type": "transaction-response"}, headers=FHIR)
+    c, sleeps = client(auth=BearerAuth(TOKEN))
+    answer = c.request("POST", "", content=xml, content_type="application/fhir+xml", idempotent=True)
+    assert answer.body == {"resourceType": "Bundle", "type": "transaction-response"}
+    assert len(responses.calls) == 2 and sleeps == [1.0]
+    for call in responses.calls:
+        assert call.request.body == xml
+        assert call.request.headers["Content-Type"] == "application/fhir+xml"
+        assert call.request.headers["Accept"] == "application/fhir+json"
+        assert call.request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+@responses.activate
+def test_raw_content_post_is_sent_once_by_default():
+    responses.post(f"{BASE}/", status=503)
+    c, sleeps = client()
+    with pytest.raises(ServerError):
+        c.request("POST", "", content=b"<Bundle/>", content_type="application/fhir+xml")
+    assert len(responses.calls) == 1 and sleeps == []
+
+
+@responses.activate
+def test_json_body_is_sent_as_fhir_json():
+    responses.put(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, _ = client()
+    c.request("PUT", "Patient/1", body={"resourceType": "Patient", "id": "1", "name": [{"text": "Zoë"}]})
+    request = responses.calls[0].request
+    assert request.headers["Content-Type"] == "application/fhir+json; charset=utf-8"
+    assert request.body == '{"resourceType": "Patient", "id": "1", "name": [{"text": "Zoë"}]}'.encode()
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"content": b"<Bundle/>"},
+        {"content": b"<Bundle/>", "content_type": "application/fhir+xml", "body": {"resourceType": "Bundle"}},
+    ],
+)
+def test_raw_content_needs_a_type_and_no_body(kw):
+    c, _ = client()
+    with pytest.raises(ValueError, match="content needs a content_type and excludes body"):
+        c.request("POST", "", **kw)
+
+
 def test_bundle_idempotence_rules():
     put = {"request": {"method": "PUT", "url": "X?identifier=a|b"}}
     post = {"request": {"method": "POST", "url": "X"}}

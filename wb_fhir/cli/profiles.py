@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from wb_fhir._files import atomic_write
+from wb_fhir.cli._server import collect_server_options, needs_client, server_options
 
 
 @click.group()
@@ -32,30 +34,19 @@ def package(output: Path) -> None:
 
 
 @profiles.command("install")
-@click.option(
-    "--server",
-    envvar="WB_FHIR_SERVER",
-    required=True,
-    help="Base URL of the FHIR server (or WB_FHIR_SERVER); https, or http on loopback only.",
-)
-@click.option(
-    "--token",
-    envvar="WB_FHIR_TOKEN",
-    default=None,
-    show_envvar=True,
-    help="Bearer token (or WB_FHIR_TOKEN); never printed.",
-)
+@server_options(server_required=True, outbox=False)
 @click.option(
     "--uk-core",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     help="Folder of the UK Core package (XML) to load first: the profiles derive from it.",
 )
-def install(server: str, token: str | None, uk_core: Path | None) -> None:
+@collect_server_options
+def install(opts: dict[str, Any], uk_core: Path | None) -> None:
     """Load the conformance resources into a FHIR server (idempotent: PUT by id, one transaction)."""
     from wb_fhir.conformance.install import install as run
 
-    result = run(server, token=token, uk_core=uk_core)
+    result = run(needs_client(opts), uk_core=uk_core)
     click.echo(
         f"installed {len(result.statuses)} conformance resources ({result.created} created, {result.updated} updated)",
         err=True,

@@ -1,30 +1,31 @@
 """Load the conformance resources into a FHIR server: one transaction of ``PUT Type/id``.
 
-Idempotent (the same ids every time), so running it twice leaves the server as it was. Kept small
-and local on purpose; the full sync client lives in :mod:`wb_fhir.sync`.
+Idempotent (the same ids every time), so running it twice leaves the server as it was, and a
+transaction that failed on the way may be sent again. Everything goes through the one HTTP layer,
+:class:`~wb_fhir.sync.client.FhirClient` (URL checks, auth, TLS, retries, error text).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import requests
 
 from wb_fhir.conformance import conformance_resources
-from wb_fhir.conformance._common import Resource, dumps
-from wb_fhir.errors import AuthError, InputError, ServerError
+from wb_fhir.conformance._common import Resource
+from wb_fhir.errors import InputError
+from wb_fhir.sync.client import FhirClient, Timeouts
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 60.0
 UK_CORE_TIMEOUT = 900.0
 """Creating the 375 UK Core resources takes a fresh HAPI a few minutes (it indexes large CodeSystems)."""
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+UK_CORE_ATTEMPTS = 2
+"""At most one retry of the UK Core transaction: each attempt may wait ``UK_CORE_TIMEOUT``."""
+FHIR_XML = "application/fhir+xml"
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,6 @@ class InstallResult:
     @property
     def updated(self) -> int:
         return sum(1 for s in self.statuses.values() if s.startswith("200"))
-
-
-def check_server_url(url: str) -> str:
-    """The base URL without a trailing slash; https, or http only on loopback."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"--server: {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        raise InputError("--server: plain http is only allowed on loopback (localhost); use https")
-    return url.rstrip("/")
 
 
 def transaction(resources: list[Resource]) -> dict[str, Any]:
@@ -100,57 +91,26 @@ def uk_core_transaction(folder: Path) -> bytes:
     return bundle.encode("utf-8")
 
 
-def outcome_text(body: Any) -> str:
-    """The diagnostics of an OperationOutcome, one issue a line."""
-    if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
-        return ""
-    return "\n".join(
-        f"{i.get('severity', '')}: {i.get('diagnostics') or i.get('details', {}).get('text', '')}".strip()
-        for i in body.get("issue", [])
-    )
+def install(client: FhirClient, *, uk_core: Path | None = None) -> InstallResult:
+    """PUT every conformance resource into the client's server in one transaction (UK Core first, if given).
 
-
-def _post(http: requests.Session, base: str, data: bytes, content_type: str, token: str | None, timeout: float) -> Any:
-    headers = {"Content-Type": content_type, "Accept": "application/fhir+json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        response = http.post(base, data=data, headers=headers, timeout=timeout, verify=True)
-    except requests.RequestException as exc:
-        raise ServerError(f"cannot reach the FHIR server {base}: {type(exc).__name__}") from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code in (401, 403):
-        raise AuthError(f"the server refused the credentials ({response.status_code})", status=response.status_code)
-    if not response.ok:
-        detail = outcome_text(body) or response.reason
-        raise ServerError(
-            f"the server refused the conformance resources ({response.status_code}):\n{detail}",
-            status=response.status_code,
-            outcome=body if isinstance(body, dict) else None,
-        )
-    return body
-
-
-def install(
-    server: str,
-    *,
-    token: str | None = None,
-    uk_core: Path | None = None,
-    session: requests.Session | None = None,
-) -> InstallResult:
-    """PUT every conformance resource into ``server`` in one transaction (UK Core first, if given)."""
-    base = check_server_url(server)
-    http = session or requests.Session()
+    The UK Core transaction is sent as the XML UK Core ships (the server converts it), with a read
+    timeout of at least :data:`UK_CORE_TIMEOUT`; the client's own timeout still wins if longer.
+    """
     if uk_core is not None:
+        data = uk_core_transaction(uk_core)
+        slow = dataclasses.replace(
+            client,
+            timeouts=Timeouts(client.timeouts.connect, max(client.timeouts.read, UK_CORE_TIMEOUT)),
+            retry=dataclasses.replace(client.retry, attempts=min(client.retry.attempts, UK_CORE_ATTEMPTS)),
+        )
         log.info("installing the UK Core conformance resources")
-        _post(http, base, uk_core_transaction(uk_core), "application/fhir+xml", token, UK_CORE_TIMEOUT)
+        # Every entry is PUT Type/id (uk_core_transaction builds nothing else): safe to retry.
+        slow.request("POST", "", content=data, content_type=FHIR_XML, idempotent=True)
     bundle = transaction(conformance_resources())
     log.info("installing %d conformance resources", len(bundle["entry"]))
-    body = _post(http, base, dumps(bundle).encode("utf-8"), "application/fhir+json", token, TIMEOUT)
-    entries = body.get("entry", []) if isinstance(body, dict) else []
+    answer = client.transaction(bundle)
+    entries: list[dict[str, Any]] = answer.get("entry", [])
     statuses = {
         f"{e['resource']['resourceType']}/{e['resource']['id']}": entry.get("response", {}).get("status", "")
         for e, entry in zip(bundle["entry"], entries, strict=False)

@@ -214,11 +214,19 @@ class FhirClient:
         *,
         params: Mapping[str, str] | list[tuple[str, str]] | None = None,
         body: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         ok: tuple[int, ...] = (),
     ) -> FhirResponse:
-        """Send one request, retrying when safe; an error for any status >= 400 not in ``ok``."""
+        """Send one request, retrying when safe; an error for any status >= 400 not in ``ok``.
+
+        ``body`` is sent as FHIR JSON; ``content`` is sent as it is, with ``content_type``
+        (e.g. FHIR XML, which this client does not parse). The answer is always asked for as JSON.
+        """
+        if content is not None and (body is not None or not content_type):
+            raise ValueError("content needs a content_type and excludes body")
         method = method.upper()
         url = self.url(path)
         self._same_origin(url)
@@ -230,6 +238,9 @@ class FhirClient:
         if body is not None:
             send_headers["Content-Type"] = f"{FHIR_JSON}; charset=utf-8"
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        elif content is not None:
+            send_headers["Content-Type"] = str(content_type)
+            data = content
         renewed = False
         attempt = 0
         while True:
