@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import venv
@@ -45,15 +46,18 @@ def test_installed_wheel_runs_from_a_fresh_environment(wheel: Path, tmp_path: Pa
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    # nothing from the checkout may leak in: the wheel alone must be enough
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(bin_dir / "wb-fhir"), *args], cwd=elsewhere, capture_output=True, text=True, check=False
+            [str(bin_dir / "wb-fhir"), *args], cwd=elsewhere, env=clean, capture_output=True, text=True, check=False
         )
 
     located = subprocess.run(
         [str(bin_dir / "python"), "-c", "from wb_fhir._resources import data_dir; print(data_dir('examples'))"],
         cwd=elsewhere,
+        env=clean,
         capture_output=True,
         text=True,
         check=True,
