@@ -12,7 +12,7 @@ place each; the command line turns them into a message and an exit code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,8 +74,3 @@ class ConflictError(ServerError):
 
 class AuthError(ServerError):
     """Authentication or authorisation failed."""
-
-
-def problems_text(problems: Sequence[Problem]) -> str:
-    """All problems, one a line."""
-    return "\n".join(str(p) for p in problems)

@@ -76,14 +76,3 @@ def wrap(text: str, max_width: float, size: float, max_lines: int, *, bold: bool
         if len(lines) > max_lines:
             return None
     return tuple(lines)
-
-
-def wrap_all(text: str, max_width: float, size: float, *, bold: bool = False) -> tuple[str, ...]:
-    """``text`` broken at spaces into as many lines as needed; over-long words are truncated."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and width(f"{lines[-1]} {word}", size, bold=bold) <= max_width:
-            lines[-1] = f"{lines[-1]} {word}"
-        else:
-            lines.append(truncate(word, max_width, size, bold=bold))
-    return tuple(lines)

@@ -76,10 +76,6 @@ class Box:
     def bottom(self) -> float:
         return self.y + self.h
 
-    def overlaps(self, other: Box) -> bool:
-        """Whether the two boxes share any area."""
-        return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom
-
     def union(self, other: Box) -> Box:
         x, y = min(self.x, other.x), min(self.y, other.y)
         return Box(x, y, max(self.right, other.right) - x, max(self.bottom, other.bottom) - y)
@@ -213,10 +209,6 @@ class Layout:
     notice: TextLine | None
     fixed_boxes: tuple[Box, ...] = field(default=())
     """Boxes nothing else may overlap: "Me", ring and sector labels, the notice."""
-
-    @property
-    def outer_radius(self) -> float:
-        return self.bands[-1].outer if self.bands else self.me_r
 
 
 def format_date(d: date) -> str:

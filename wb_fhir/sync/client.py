@@ -78,9 +78,6 @@ class RetryPolicy:
         return float(min(self.cap, self.base * 2**retry) * (0.5 + rng() / 2))
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-
 @runtime_checkable
 class RenewableAuth(Protocol):
     """An auth layer whose credentials can be renewed once after a 401."""
