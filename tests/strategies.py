@@ -9,12 +9,13 @@ map drawn here is exactly what a valid file gives. Labels mix unicode and markup
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 
-from wb_fhir.mapfile import map_from_data
+from wb_fhir.mapfile import map_from_data, nhs_check_digit
 from wb_fhir.model import WellbeingMap
 from wb_fhir.terminology import (
     CATEGORIES_BY_KIND,
@@ -48,11 +49,17 @@ dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
 
 def nhs_number(nine: str) -> str | None:
     """Nine digits plus the modulus 11 check digit, or None when no check digit exists."""
-    total = sum(int(d) * w for d, w in zip(nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return None if check == 10 else nine + str(check)
+    check = nhs_check_digit(nine)
+    return None if check is None else nine + str(check)
+
+
+def random_nhs_number(rng: random.Random | None = None) -> str:
+    """A random valid NHS number in the 999 test range (tests share a long-lived server)."""
+    rng = rng or random.Random()
+    while True:
+        number = nhs_number("999" + "".join(str(rng.randrange(10)) for _ in range(6)))
+        if number is not None:
+            return number
 
 
 nhs_numbers = st.from_regex(r"\A[0-9]{9}\Z").map(nhs_number).filter(lambda n: n is not None)

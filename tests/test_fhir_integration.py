@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from strategies import nhs_number
+from strategies import random_nhs_number
 
 from wb_fhir.fhir import Attachment, transaction_bundle
 from wb_fhir.fhir.references import connection_series_key
@@ -24,13 +24,6 @@ from wb_fhir.terminology import NHS_NUMBER_SYSTEM
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SVG = Attachment("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "Wellbeing network map")
 EXAMPLE_FILES = sorted(p for p in EXAMPLES.rglob("*.yaml") if p.name != "assets.yaml")
-
-
-def _random_nhs_number(rng: random.Random) -> str:
-    while True:
-        number = nhs_number("".join(rng.choice("0123456789") for _ in range(9)))
-        if number is not None:
-            return number
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +75,7 @@ def _post(fhir: Any, bundle: dict[str, Any]) -> dict[str, Any]:
 def test_every_resource_validates_and_the_bundle_posts_idempotently(
     fhir: Any, conformance: object, rng: random.Random, path: Path
 ) -> None:
-    wmap = _for_new_patient(fhir, load_map(path), _random_nhs_number(rng))
+    wmap = _for_new_patient(fhir, load_map(path), random_nhs_number(rng))
     bundle = transaction_bundle(wmap, attachments=[SVG])
     assert any(e["resource"]["resourceType"] == "DocumentReference" for e in bundle["entry"])
     problems = []
@@ -105,7 +98,7 @@ def test_every_resource_validates_and_the_bundle_posts_idempotently(
 
 
 def test_a_connection_is_followed_across_the_review_pair(fhir: Any, rng: random.Random) -> None:
-    nhs = _random_nhs_number(rng)
+    nhs = random_nhs_number(rng)
     old = _for_new_patient(fhir, load_map(EXAMPLES / "review/jordan-2026-05-14.yaml"), nhs)
     new = _for_new_patient(fhir, load_map(EXAMPLES / "review/jordan-2026-11-12.yaml"), nhs)
     _post(fhir, transaction_bundle(old))

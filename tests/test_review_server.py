@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import random
 import uuid
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from strategies import random_nhs_number
+
 from wb_fhir.fhir import transaction_bundle
 from wb_fhir.fhir.document import Attachment
-from wb_fhir.mapfile import load_map, map_from_data, map_to_data, nhs_number_valid
+from wb_fhir.mapfile import load_map, map_from_data, map_to_data
 from wb_fhir.review.compare import compare_pair
 from wb_fhir.review.prefill import prefill
 from wb_fhir.review.record import review_care_plan, review_document_reference
@@ -20,19 +21,6 @@ from wb_fhir.sync.client import FhirClient
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM, Category
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "review"
-
-
-def new_nhs_number() -> str:
-    """A random NHS number with a correct modulus 11 check digit (from the 999 test range)."""
-    rng = random.Random(uuid.uuid4().int)
-    while True:
-        digits = "999" + "".join(str(rng.randrange(10)) for _ in range(6))
-        check = 11 - sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
-        check = 0 if check == 11 else check
-        if check != 10:
-            number = digits + str(check)
-            assert nhs_number_valid(number)
-            return number
 
 
 def errors(fhir: Any, resource: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,7 +90,7 @@ def seed(fhir: Any, nhs: str) -> tuple[str, str, str]:
 
 
 def test_prefill_from_seeded_related_person_and_care_team(fhir: Any, fhir_server: str) -> None:
-    nhs = new_nhs_number()
+    nhs = random_nhs_number()
     patient, mother, doctor = seed(fhir, nhs)
     result = prefill(FhirClient(fhir_server), nhs, date(2026, 12, 1))
     draft = result.map
@@ -117,7 +105,7 @@ def test_prefill_from_seeded_related_person_and_care_team(fhir: Any, fhir_server
 
 
 def test_prefill_starts_from_the_map_pushed_for_the_person(fhir: Any, fhir_server: str) -> None:
-    nhs = new_nhs_number()
+    nhs = random_nhs_number()
     patient, mother, doctor = seed(fhir, nhs)
     client = FhirClient(fhir_server)
     for name in ("jordan-2026-11-12", "jordan-2026-05-14"):  # the newer first: prefill must not take the last

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from faultproxy import FaultProxy
+from strategies import random_nhs_number
 
 from wb_fhir._resources import data_dir
 from wb_fhir.assets import is_asset_directory
@@ -38,17 +39,6 @@ from wb_fhir.terminology import NHS_NUMBER_SYSTEM, GoalStatus, IdentifierKind, i
 
 pytestmark = pytest.mark.server
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def nhs_number(rng: random.Random) -> str:
-    """A random valid NHS number (modulus 11 check digit) in the 999 test range."""
-    while True:
-        digits = [9, 9, 9] + [rng.randrange(10) for _ in range(6)]
-        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
-        if check == 11:
-            check = 0
-        if check != 10:
-            return "".join(map(str, digits)) + str(check)
 
 
 RNG = random.Random()
@@ -69,7 +59,7 @@ def example_params() -> list[Any]:
 
 @pytest.fixture
 def person(fhir_server: str) -> str:
-    nhs = nhs_number(RNG)
+    nhs = random_nhs_number(RNG)
     patient = {"resourceType": "Patient", "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}], "active": True}
     r = requests.put(
         f"{fhir_server}/Patient",
@@ -325,7 +315,7 @@ def _batch(person_count: int, tmp_path: Path, base: str) -> list[WellbeingMap]:
     maps = []
     source = load_map(ROOT / "examples" / "figure1.yaml")
     for _ in range(person_count):
-        nhs = nhs_number(RNG)
+        nhs = random_nhs_number(RNG)
         requests.put(
             f"{base}/Patient",
             params={"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs}"},

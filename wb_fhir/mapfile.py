@@ -237,15 +237,18 @@ def _pattern_message(path: list[Any], value: str) -> str:
     return f"{value!r} is not a valid id (letters, digits, '-', '_', '.'; up to 64)"
 
 
+def nhs_check_digit(nine: str) -> int | None:
+    """The modulus 11 check digit of the first nine digits of an NHS number (None: no valid number)."""
+    total = sum(int(d) * w for d, w in zip(nine, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return None if check == 10 else check
+
+
 def nhs_number_valid(number: str) -> bool:
     """True when a ten-digit NHS number has the right modulus 11 check digit."""
     if len(number) != 10 or not number.isdigit():
         return False
-    total = sum(int(d) * w for d, w in zip(number[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(number[9])
+    return nhs_check_digit(number[:9]) == int(number[9])
 
 
 def _schema_problems(data: Any) -> list[Problem]:
