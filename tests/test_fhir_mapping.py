@@ -118,7 +118,7 @@ def test_questionnaire_response_shape() -> None:
         "https://fhir.hl7.org.uk/StructureDefinition/UKCore-QuestionnaireResponse",
     ]
     top = [i["linkId"] for i in qr["item"]]
-    assert top[:4] == ["date", "practitioner", "time-at-home", "ring-label"]
+    assert top[:5] == ["date", "subject", "practitioner", "time-at-home", "ring-label"]
     assert top[-2:] == ["reflections", "next-review"]
     assert top.count("connection") == 10 and top.count("tie") == 5 and top.count("goal") == 2
     mum = qr["item"][4]["item"]

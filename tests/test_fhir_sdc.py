@@ -139,8 +139,9 @@ def test_our_response_conforms_to_the_questionnaire_items(questionnaire: dict[st
     walk(qr["item"], None)
 
 
-@pytest.mark.parametrize("questionnaire", QUESTIONNAIRES)
-def test_extract_observations_follows_the_sdc_rules(questionnaire: dict[str, Any]) -> None:
+def test_extract_observations_follows_the_sdc_rules() -> None:
+    """Observation-based extraction (the contract Questionnaire annotates the connection group)."""
+    questionnaire = contract_questionnaire()
     wmap = load_map(EXAMPLES / "figure1.yaml")
     qr = questionnaire_response(wmap) | {"id": "qr-1", "author": {"reference": "Practitioner/alex"}}
     extracted = extract_observations(qr, questionnaire)
@@ -185,3 +186,71 @@ def test_extract_observations_refuses_another_questionnaire() -> None:
     other = contract_questionnaire() | {"url": "http://example.org/Questionnaire/phq-9"}
     with pytest.raises(InputError, match=re.escape("questionnaire: 'https://wb-fhir.org/fhir/Questionnaire/")):
         extract_observations(qr, other)
+
+
+# --- template-based extraction with the shipped Questionnaire ------------------------------------
+
+_RECORD_KEEPING = ("identifier", "derivedFrom")
+"""What only wb_fhir adds: stable UUID business identifiers and the link to the stored response."""
+
+
+def _without_record_keeping(obs: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in obs.items() if k not in _RECORD_KEEPING}
+    if out["code"]["coding"][0]["code"] == "tie":
+        out.pop("focus")  # the tie's ends as references to connection Observations: wb_fhir's own
+    return out
+
+
+@pytest.mark.parametrize("name", ["figure1.yaml", "diverse-network.yaml", "alone.yaml"])
+def test_template_extraction_gives_our_observations(name: str) -> None:
+    """The shipped Questionnaire's templates extract the connection, tie and time-at-home Observations
+    wb_fhir writes, field by field (less business identifiers, derivedFrom and a tie's focus)."""
+    from wb_fhir.conformance.questionnaire import build_questionnaire
+    from wb_fhir.fhir import observations
+
+    wmap = load_map(EXAMPLES / name)
+    extracted = extract_observations(questionnaire_response(wmap), build_questionnaire())
+    ours = [
+        _without_record_keeping(o) for o in observations(wmap) if o["code"]["coding"][0]["code"] != "network-summary"
+    ]
+    by_code = sorted(
+        extracted, key=lambda o: ["time-at-home", "connection", "tie"].index(o["code"]["coding"][0]["code"])
+    )
+    ours_by_code = sorted(
+        ours, key=lambda o: ["time-at-home", "connection", "tie"].index(o["code"]["coding"][0]["code"])
+    )
+    assert len(by_code) == len(ours_by_code) == len(wmap.connections) + len(wmap.ties) + (wmap.time_at_home is not None)
+    for theirs, mine in zip(by_code, ours_by_code, strict=True):
+        assert theirs == mine
+    assert all(o["code"]["coding"][0]["code"] for o in extracted)
+
+
+def test_template_extraction_skips_empty_repetitions_and_defaults_status() -> None:
+    from wb_fhir.conformance.questionnaire import build_questionnaire
+
+    wmap = load_map(EXAMPLES / "figure1.yaml")
+    qr = questionnaire_response(wmap)
+    first = next(i for i in qr["item"] if i["linkId"] == "connection")
+    first["item"] = [i for i in first["item"] if i["linkId"] != "connection.status"]
+    qr["item"].append(
+        {"linkId": "connection", "item": [{"linkId": "connection.notes", "answer": [{"valueString": "x"}]}]}
+    )
+    qr["item"] = [i for i in qr["item"] if i["linkId"] != "time-at-home"]
+    extracted = extract_observations(qr, build_questionnaire())
+    connections = [o for o in extracted if o["code"]["coding"][0]["code"] == "connection"]
+    assert len(connections) == len(wmap.connections)  # the repetition with no label extracts nothing
+    assert not [o for o in extracted if o["code"]["coding"][0]["code"] == "time-at-home"]
+    status = next(c for c in connections[0]["component"] if c["code"]["coding"][0]["code"] == "connection-status")
+    assert status["valueCodeableConcept"]["coding"][0]["code"] == "current"
+
+
+def test_template_extraction_refuses_a_missing_template() -> None:
+    from wb_fhir.conformance.questionnaire import build_questionnaire
+
+    questionnaire = build_questionnaire()
+    questionnaire["contained"] = [r for r in questionnaire["contained"] if r["resourceType"] != "Observation"]
+    qr = questionnaire_response(load_map(EXAMPLES / "figure1.yaml"))
+    with pytest.raises(
+        InputError, match=re.escape("time-at-home: template '#time-at-home-observation' is not contained")
+    ):
+        extract_observations(qr, questionnaire)

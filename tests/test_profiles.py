@@ -124,26 +124,38 @@ def test_questionnaire_identity() -> None:
     assert (q["id"], q["url"], q["version"]) == (t.QUESTIONNAIRE_ID, t.QUESTIONNAIRE_URL, t.QUESTIONNAIRE_VERSION)
 
 
+def _contained(q: dict[str, Any], reference: str) -> dict[str, Any]:
+    assert reference.startswith("#")
+    return next(r for r in q["contained"] if r["id"] == reference[1:])
+
+
 def test_enable_when_targets_exist_and_answers_are_allowed() -> None:
-    items = {i["linkId"]: i for i in _items(build_questionnaire()["item"])}
-    value_sets = {vs["url"]: vs for vs in build_value_sets()}
+    q = build_questionnaire()
+    items = {i["linkId"]: i for i in _items(q["item"])}
     seen = 0
     for item in items.values():
         for cond in item.get("enableWhen", []):
             target = items[cond["question"]]
             assert target["type"] == "choice"
-            assert cond["answerCoding"]["code"] in _vs_codes(value_sets[target["answerValueSet"]])
+            assert cond["answerCoding"]["code"] in _vs_codes(_contained(q, target["answerValueSet"]))
             seen += 1
     assert seen == 5  # three categories by kind, disclosure for people, roles for practitioners
     assert items[t.LinkId.CONNECTION_ROLES]["enableWhen"][0]["question"] == t.LinkId.CONNECTION_CATEGORY_PERSON
 
 
-def test_answer_value_sets_exist() -> None:
-    urls = {vs["url"] for vs in build_value_sets()}
-    choices = [i for i in _items(build_questionnaire()["item"]) if i["type"] == "choice"]
-    assert choices
+def test_answer_value_sets_are_contained_with_their_expansion() -> None:
+    """A filler with no terminology server shows every option: each answerValueSet is a contained
+    ValueSet (``#name``) with the canonical url, compose and expansion of the ValueSet in profiles/."""
+    q = build_questionnaire()
+    published = {vs["url"]: vs for vs in build_value_sets()}
+    choices = [i for i in _items(q["item"]) if i["type"] == "choice"]
+    assert len(choices) == 12
     for item in choices:
-        assert item["answerValueSet"] in urls
+        vs = _contained(q, item["answerValueSet"])
+        assert vs["compose"] == published[vs["url"]]["compose"]
+        codes = [c["code"] for c in vs["expansion"]["contains"]]
+        assert codes == _vs_codes(published[vs["url"]]) and vs["expansion"]["total"] == len(codes)
+        assert all(c["system"] == t.CODESYSTEM_URL and c["display"] for c in vs["expansion"]["contains"])
 
 
 def _ext(item: dict[str, Any], url: str) -> list[dict[str, Any]]:
@@ -151,23 +163,51 @@ def _ext(item: dict[str, Any], url: str) -> list[dict[str, Any]]:
 
 
 def test_sdc_extraction_annotations() -> None:
-    items = {i["linkId"]: i for i in _items(build_questionnaire()["item"])}
+    """Template-based extraction for time at home, connections and ties; nothing observation-based
+    (an SDC engine would otherwise extract answers without a code or without the impact as value)."""
+    q = build_questionnaire()
+    items = {i["linkId"]: i for i in _items(q["item"])}
+    assert not [i for i in items.values() if _ext(i, t.EXT_OBSERVATION_EXTRACT)]
+    for link, template_id, code in (
+        (t.LinkId.TIME_AT_HOME, "time-at-home-observation", t.ObservationCode.TIME_AT_HOME),
+        (t.LinkId.CONNECTION, "connection-observation", t.ObservationCode.CONNECTION),
+        (t.LinkId.TIE, "tie-observation", t.ObservationCode.TIE),
+    ):
+        (extension,) = _ext(items[link], t.EXT_TEMPLATE_EXTRACT)
+        assert extension["extension"] == [{"url": "template", "valueReference": {"reference": f"#{template_id}"}}]
+        template = _contained(q, f"#{template_id}")
+        assert template["resourceType"] == "Observation" and template["code"]["coding"][0]["code"] == code
     group = items[t.LinkId.CONNECTION]
-    assert _ext(group, t.EXT_OBSERVATION_EXTRACT) == [{"url": t.EXT_OBSERVATION_EXTRACT, "valueBoolean": True}]
     assert group["code"][0]["code"] == t.ObservationCode.CONNECTION
-    categories = [
-        e["valueCodeableConcept"]["coding"][0]["code"] for e in _ext(group, t.EXT_OBSERVATION_EXTRACT_CATEGORY)
-    ]
-    assert categories == list(t.OBSERVATION_CATEGORIES)
-    components = {c["linkId"]: c for c in group["item"] if _ext(c, t.EXT_OBSERVATION_EXTRACT)}
-    for child in components.values():
-        assert _ext(child, t.EXT_OBSERVATION_EXTRACT)[0]["valueCode"] == "component"
-        assert t.ObservationCode(child["code"][0]["code"])
-    assert components[t.LinkId.CONNECTION_RING]["code"][0]["code"] == t.ObservationCode.RING
-    assert t.LinkId.CONNECTION_IMPACT not in components  # the value, not a component
-    home = items[t.LinkId.TIME_AT_HOME]
-    assert home["code"][0]["code"] == t.ObservationCode.TIME_AT_HOME
-    assert _ext(home, t.EXT_OBSERVATION_EXTRACT)[0]["valueBoolean"] is True
+    assert items[t.LinkId.CONNECTION_RING]["code"][0]["code"] == t.ObservationCode.RING
+    assert "code" not in items[t.LinkId.CONNECTION_IMPACT]  # the value, not a component
+
+
+def test_references_are_picked_and_population_is_declared() -> None:
+    q = build_questionnaire()
+    items = {i["linkId"]: i for i in _items(q["item"])}
+    for link in (
+        t.LinkId.TIE_FROM,
+        t.LinkId.TIE_TO,
+        t.LinkId.GOAL_ABOUT,
+        t.LinkId.GOAL_SUPPORTERS,
+        t.LinkId.SIGNPOST_REASON,
+    ):
+        assert items[link]["type"] == "open-choice"
+        (expression,) = _ext(items[link], t.EXT_ANSWER_EXPRESSION)
+        assert "%resource.item.where(linkId='connection')" in expression["valueExpression"]["expression"]
+    assert (
+        "linkId='goal'"
+        in _ext(items[t.LinkId.SIGNPOST_REASON], t.EXT_ANSWER_EXPRESSION)[0]["valueExpression"]["expression"]
+    )
+    (context,) = _ext(q, t.EXT_LAUNCH_CONTEXT)
+    assert {e["url"]: e for e in context["extension"]}["name"]["valueCoding"]["code"] == "patient"
+    assert (
+        "%patient.identifier"
+        in _ext(items[t.LinkId.SUBJECT_NHS_NUMBER], t.EXT_INITIAL_EXPRESSION)[0]["valueExpression"]["expression"]
+    )
+    assert _ext(items[t.LinkId.DATE], t.EXT_INITIAL_EXPRESSION)[0]["valueExpression"]["expression"] == "today()"
+    assert not [i for i in items.values() if i["linkId"].startswith("goal.milestone") and i.get("required")]
 
 
 def test_hidden_bounds_unit_and_controls() -> None:

@@ -461,6 +461,9 @@ class LinkId(StrEnum):
     """
 
     DATE = "date"
+    SUBJECT = "subject"
+    SUBJECT_NHS_NUMBER = "subject.nhs-number"
+    SUBJECT_NAME = "subject.name"
     PRACTITIONER = "practitioner"
     PRACTITIONER_NAME = "practitioner.name"
     PRACTITIONER_ROLE = "practitioner.role"
@@ -568,6 +571,13 @@ EXT_ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 EXT_UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+EXT_ANSWER_EXPRESSION = f"{SDC}/sdc-questionnaire-answerExpression"
+EXT_INITIAL_EXPRESSION = f"{SDC}/sdc-questionnaire-initialExpression"
+EXT_LAUNCH_CONTEXT = f"{SDC}/sdc-questionnaire-launchContext"
+EXT_TEMPLATE_EXTRACT = f"{SDC}/sdc-questionnaire-templateExtract"
+EXT_TEMPLATE_EXTRACT_CONTEXT = f"{SDC}/sdc-questionnaire-templateExtractContext"
+EXT_TEMPLATE_EXTRACT_VALUE = f"{SDC}/sdc-questionnaire-templateExtractValue"
+LAUNCH_CONTEXT_SYSTEM = "http://hl7.org/fhir/uv/sdc/CodeSystem/launchContext"
 
 
 # --- profiles (issue 4): names the conformance resources need beyond the contract ------------

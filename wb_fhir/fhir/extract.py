@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wb_fhir.errors import InputError, Problem
-from wb_fhir.fhir.items import ITEMS, ItemShape, parent
+from wb_fhir.fhir.items import ITEMS, Item, parent
 from wb_fhir.mapfile import map_from_data
 from wb_fhir.model import WellbeingMap
 from wb_fhir.terminology import (
@@ -168,7 +168,7 @@ class _Reader:
         identifier = qr.get("identifier")
         if isinstance(identifier, dict) and identifier.get("system") == identifier_system(IdentifierKind.MAP):
             data["id"] = identifier.get("value")
-        data["subject"] = self._subject(qr.get("subject"))
+        data["subject"] = self._subject(qr.get("subject"), root.groups(LinkId.SUBJECT))
         when = root.one(LinkId.DATE)
         authored = qr.get("authored")
         if when is None and isinstance(authored, str) and len(authored) >= 10:
@@ -208,6 +208,8 @@ class _Reader:
         ]
         _put(data, "reflections", root.one(LinkId.REFLECTIONS))
         _put(data, "next_review", root.one(LinkId.NEXT_REVIEW))
+        self._name_ids(data)
+        self._resolve_references(data)
         return {k: v for k, v in data.items() if v != []}
 
     def _check_questionnaire(self, canonical: Any) -> None:
@@ -224,10 +226,15 @@ class _Reader:
                 Problem("questionnaire", f"version {version!r}, read as version {QUESTIONNAIRE_VERSION}")
             )
 
-    def _subject(self, subject: Any) -> JSON:
+    def _subject(self, subject: Any, groups: list[_Group]) -> JSON:
+        person = groups[0] if groups else _Group("subject")
+        nhs, name = person.one(LinkId.SUBJECT_NHS_NUMBER), person.one(LinkId.SUBJECT_NAME)
         if not isinstance(subject, dict):
-            self.problems.append(Problem("subject", "is missing: a map is about one Patient"))
-            return {}
+            if nhs is None:
+                self.problems.append(Problem("subject", "is missing: a map is about one Patient"))
+                return {}
+            # a form filler that drops the response's subject still keeps the hidden answers
+            subject = {}
         out: JSON = {}
         reference = subject.get("reference")
         if isinstance(reference, str):
@@ -247,13 +254,18 @@ class _Reader:
                 self.warnings.append(Problem("subject.identifier", "not an NHS number: ignored"))
         if isinstance(subject.get("display"), str):
             out["display"] = subject["display"]
+        if nhs is not None:
+            if out.get("nhs_number", nhs) != nhs:
+                self.problems.append(
+                    Problem(f"{person.path}.{LinkId.SUBJECT_NHS_NUMBER.value}", "is not the NHS number of the subject")
+                )
+            out["nhs_number"] = nhs
+        if name is not None:
+            out.setdefault("display", name)
         return out
 
     def _connection(self, i: int, g: _Group) -> JSON:
         c_id = g.one(LinkId.CONNECTION_ID)
-        if c_id is None:
-            c_id = f"connection-{i + 1}"
-            self.warnings.append(Problem(f"{g.path}", f"no {LinkId.CONNECTION_ID.value}: given the id {c_id!r}"))
         kind = g.one(LinkId.CONNECTION_KIND)
         categories = [(link, g.one(link)) for link in CATEGORY_LINK_ID.values() if g.one(link) is not None]
         category = None
@@ -288,9 +300,6 @@ class _Reader:
 
     def _goal(self, i: int, g: _Group) -> JSON:
         g_id = g.one(LinkId.GOAL_ID)
-        if g_id is None:
-            g_id = f"goal-{i + 1}"
-            self.warnings.append(Problem(g.path, f"no {LinkId.GOAL_ID.value}: given the id {g_id!r}"))
         return _drop_none(
             {
                 "id": g_id,
@@ -311,6 +320,7 @@ class _Reader:
                         }
                     )
                     for m in g.groups(LinkId.MILESTONE)
+                    if m.children  # a filler may keep an empty repetition: a goal needs no milestone
                 ]
                 or None,
                 "notes": g.answers(LinkId.GOAL_NOTES) or None,
@@ -350,7 +360,7 @@ class _Reader:
             else:
                 into.children.setdefault(link, []).extend(self._answers(item, shape, path))
 
-    def _answers(self, item: JSON, shape: ItemShape, path: str) -> list[Any]:
+    def _answers(self, item: JSON, shape: Item, path: str) -> list[Any]:
         answers = item.get("answer", [])
         if not isinstance(answers, list):
             self.problems.append(Problem(f"{path}.answer", "must be a list of answers"))
@@ -368,7 +378,7 @@ class _Reader:
                 values.append(value)
         return values
 
-    def _value(self, answer: Any, shape: ItemShape, at: str) -> Any:
+    def _value(self, answer: Any, shape: Item, at: str) -> Any:
         keys = [k for k in answer if k.startswith("value")] if isinstance(answer, dict) else []
         if len(keys) != 1:
             self.problems.append(Problem(at, f"needs one {shape.answer_key}"))
@@ -377,6 +387,8 @@ class _Reader:
             self.warnings.append(Problem(f"{at}.item", "items nested in an answer are not read: ignored"))
         key = keys[0]
         value = answer[key]
+        if shape.item_type == "open-choice" and key == "valueCoding":
+            return self._picked(value, at)
         if key != shape.answer_key:
             self.problems.append(Problem(at, f"expects {shape.answer_key}, not {key}"))
             return None
@@ -395,7 +407,52 @@ class _Reader:
             return None
         return value
 
-    def _code(self, value: Any, shape: ItemShape, at: str) -> str | None:
+    def _picked(self, value: Any, at: str) -> str | None:
+        """What a form filler picked from a list it made of earlier answers: its code, else its display."""
+        picked = value.get("code", value.get("display")) if isinstance(value, dict) else None
+        if not isinstance(picked, str):
+            self.problems.append(Problem(at, "valueCoding needs a code or a display"))
+            return None
+        return picked
+
+    # -- ids and the answers that name them --
+
+    def _name_ids(self, data: JSON) -> None:
+        """Give each connection and goal without an id one made from its label (or description)."""
+        for key, text in (("connections", "label"), ("goals", "description")):
+            entries = data.get(key, [])
+            taken = {e["id"] for e in entries if "id" in e}
+            for entry in entries:
+                if "id" not in entry and isinstance(entry.get(text), str):
+                    entry["id"] = _unique(_slug(entry[text]), taken)
+
+    def _resolve_references(self, data: JSON) -> None:
+        """Answers that name a connection (or goal) by its label where the form had no id for it."""
+        connections = [(c.get("id"), c.get("label")) for c in data.get("connections", [])]
+        goals = [(g.get("id"), g.get("description")) for g in data.get("goals", [])]
+        for i, tie in enumerate(data.get("ties", [])):
+            for end in ("from", "to"):
+                if end in tie:
+                    tie[end] = self._resolve(tie[end], connections, f"ties[{i}].{end}")
+        for i, goal in enumerate(data.get("goals", [])):
+            for key in ("about", "supporters"):
+                for j, name in enumerate(goal.get(key, [])):
+                    goal[key][j] = self._resolve(name, connections, f"goals[{i}].{key}[{j}]")
+        for i, signpost in enumerate(data.get("signposts", [])):
+            if "reason" in signpost:
+                signpost["reason"] = self._resolve(signpost["reason"], connections + goals, f"signposts[{i}].reason")
+
+    def _resolve(self, name: str, known: list[tuple[Any, Any]], at: str) -> str:
+        if any(name == known_id for known_id, _ in known):
+            return name
+        matches = [known_id for known_id, label in known if isinstance(label, str) and _same(label, name)]
+        if len(matches) > 1:
+            self.warnings.append(
+                Problem(self.place(at), f"{name!r} is the label of {len(matches)} entries: taken as {matches[0]!r}")
+            )
+        return str(matches[0]) if matches else name
+
+    def _code(self, value: Any, shape: Item, at: str) -> str | None:
         if not isinstance(value, dict) or not isinstance(value.get("code"), str):
             self.problems.append(Problem(at, "valueCoding needs a code"))
             return None
@@ -439,6 +496,22 @@ class _Reader:
                 continue
             out.append(field_link.value if index is None else f"{field_link.value}.answer[{index}]")
         return ".".join(out)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:40] or "connection"
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _same(label: str, name: str) -> bool:
+    return " ".join(label.casefold().split()) == " ".join(name.casefold().split())
 
 
 def _put(data: JSON, key: str, value: Any) -> None:

@@ -67,6 +67,11 @@ def _group(link: LinkId, children: list[JSON]) -> JSON:
 
 def _items(wmap: WellbeingMap) -> list[JSON]:
     items = _question(LinkId.DATE, wmap.date)
+    person = _question(LinkId.SUBJECT_NHS_NUMBER, wmap.subject.nhs_number)
+    person += _question(LinkId.SUBJECT_NAME, wmap.subject.display)
+    if person:
+        # the person again as answers: a form filler that drops the response's subject keeps them
+        items.append(_group(LinkId.SUBJECT, person))
     for p in wmap.practitioners:
         items.append(
             _group(

@@ -1,6 +1,15 @@
-"""SDC observation-based extraction (``$extract``), done by wb_fhir itself.
+"""SDC extraction (``$extract``) of Observations, done by wb_fhir itself: template- and observation-based.
 
-Follows the rules of the SDC implementation guide (Form Data Extraction, Observation-based):
+Template-based (SDC 4.0 ``sdc-questionnaire-templateExtract``): an item (each repetition of a
+group) whose definition names a contained template extracts a copy of it, with every element
+carrying ``sdc-questionnaire-templateExtractValue`` replaced by the value of its FHIRPath (evaluated
+on the item's node in the response, ``%resource`` the response, ``%questionnaire`` the
+Questionnaire; no result drops the element) and every element carrying
+``sdc-questionnaire-templateExtractContext`` repeated once per result of its FHIRPath (that result
+the context of its own expressions; no result drops it, and a template whose context finds nothing
+extracts nothing). FHIRPath is evaluated by ``fhirpathpy`` with the R4 model.
+
+Observation-based follows the rules of the SDC implementation guide (Form Data Extraction):
 an item is extracted when it or an ancestor (or the Questionnaire) carries
 ``sdc-questionnaire-observationExtract`` = true (a descendant with false opts out) and it has
 an ``item.code``. Each extracted Observation gets status final; category from the nearest
@@ -14,13 +23,25 @@ coded children as components (one component per answer). Skipped questions give 
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from fhirpathpy import evaluate
+from fhirpathpy.engine.nodes import ResourceNode
+from fhirpathpy.models import models
+
 from wb_fhir.errors import InputError, Problem
-from wb_fhir.terminology import EXT_OBSERVATION_EXTRACT, EXT_OBSERVATION_EXTRACT_CATEGORY, EXT_UNIT
+from wb_fhir.terminology import (
+    EXT_OBSERVATION_EXTRACT,
+    EXT_OBSERVATION_EXTRACT_CATEGORY,
+    EXT_TEMPLATE_EXTRACT,
+    EXT_TEMPLATE_EXTRACT_CONTEXT,
+    EXT_TEMPLATE_EXTRACT_VALUE,
+    EXT_UNIT,
+)
 
 JSON = dict[str, Any]
 
@@ -70,7 +91,7 @@ def _context(item: JSON, outer: _Context) -> _Context:
 
 
 def extract_observations(qr: Any, questionnaire: Any) -> list[JSON]:
-    """The Observations SDC observation-based extraction makes of a response."""
+    """The Observations SDC extraction makes of a response: observation-based, then template-based."""
     if not isinstance(qr, dict) or qr.get("resourceType") != "QuestionnaireResponse":
         raise InputError([Problem("resourceType", "expected a QuestionnaireResponse")])
     if not isinstance(questionnaire, dict) or questionnaire.get("resourceType") != "Questionnaire":
@@ -83,7 +104,91 @@ def extract_observations(qr: Any, questionnaire: Any) -> list[JSON]:
     common = _common(qr)
     out: list[JSON] = []
     _walk(qr.get("item", []), definitions, root, common, out)
+    templates = {r.get("id"): r for r in questionnaire.get("contained", []) if isinstance(r, dict)}
+    response = copy.deepcopy(qr)  # fhirpathpy annotates what it evaluates
+    variables = {"resource": response, "questionnaire": questionnaire}
+    out += _Templates(templates, definitions, variables).items(response.get("item", []))
     return out
+
+
+# --- template-based --------------------------------------------------------------------------
+
+_R4 = models["r4"]
+
+
+class _Templates:
+    def __init__(self, templates: dict[Any, JSON], definitions: dict[str, JSON], variables: JSON) -> None:
+        self.templates = templates
+        self.definitions = definitions
+        self.variables = variables
+
+    def items(self, items: list[JSON]) -> list[JSON]:
+        out: list[JSON] = []
+        for item in items:
+            definition = self.definitions.get(item.get("linkId", ""), {})
+            for extension in _extension(definition, EXT_TEMPLATE_EXTRACT):
+                parts = {e.get("url"): e for e in extension.get("extension", [])}
+                reference = str(parts.get("template", {}).get("valueReference", {}).get("reference", ""))
+                template = self.templates.get(reference.removeprefix("#"))
+                if template is None:
+                    raise InputError([Problem(item.get("linkId", ""), f"template {reference!r} is not contained")])
+                made = self._fill(copy.deepcopy(template), item)
+                for resource in made if isinstance(made, list) else [made]:
+                    if isinstance(resource, dict):
+                        resource.pop("id", None)
+                        out.append(resource)
+            out += self.items(item.get("item", []))
+            for answer in item.get("answer", []):
+                out += self.items(answer.get("item", []))
+        return out
+
+    def _evaluate(self, context: Any, expression: str, raw: bool) -> list[Any]:
+        path: Any = (
+            expression
+            if isinstance(context, ResourceNode)
+            else {
+                "base": "QuestionnaireResponse.item",
+                "expression": expression,
+            }
+        )
+        options = {"returnRawData": True} if raw else None
+        result: list[Any] = evaluate(context, path, self.variables, _R4, options)
+        return result
+
+    def _fill(self, node: Any, context: Any) -> Any:
+        """The template node filled in: a value, a list of values (a repeated element), or None."""
+        if isinstance(node, list):
+            out: list[Any] = []
+            for element in node:
+                filled = self._fill(element, context)
+                out += filled if isinstance(filled, list) else [] if filled is None else [filled]
+            return out or None
+        if not isinstance(node, dict):
+            return node
+        extensions = node.get("extension", [])
+        contexts = [e for e in extensions if e.get("url") == EXT_TEMPLATE_EXTRACT_CONTEXT]
+        values = [e for e in extensions if e.get("url") == EXT_TEMPLATE_EXTRACT_VALUE]
+        rest = [e for e in extensions if e not in contexts and e not in values]
+        if values:
+            found = self._evaluate(context, values[0]["valueString"], raw=False)
+            return None if not found else found[0] if len(found) == 1 else found
+        body = {k: v for k, v in node.items() if k != "extension"} | ({"extension": rest} if rest else {})
+        if contexts:
+            found = self._evaluate(context, contexts[0]["valueString"], raw=True)
+            filled = [self._fill_object(copy.deepcopy(body), each) for each in found]
+            kept = [f for f in filled if f is not None]
+            return None if not kept else kept[0] if len(kept) == 1 else kept
+        return self._fill_object(body, context)
+
+    def _fill_object(self, node: JSON, context: Any) -> JSON | None:
+        out: JSON = {}
+        for key, value in node.items():
+            filled = self._fill(value, context)
+            if filled is None or filled == {} or filled == []:
+                continue
+            name = key[1:] if key.startswith("_") else key
+            out[name] = filled
+        return out or None
 
 
 def _definitions(items: list[JSON]) -> Iterator[tuple[str, JSON]]:
