@@ -464,6 +464,7 @@ class LinkId(StrEnum):
     SUBJECT = "subject"
     SUBJECT_NHS_NUMBER = "subject.nhs-number"
     SUBJECT_NAME = "subject.name"
+    SUBJECT_REFERENCE = "subject.reference"
     PRACTITIONER = "practitioner"
     PRACTITIONER_NAME = "practitioner.name"
     PRACTITIONER_ROLE = "practitioner.role"

@@ -61,9 +61,12 @@ def _item(link: LinkId, root: bool = False) -> str:
 def _subject() -> JSON:
     nhs = f"{_item(LinkId.SUBJECT, True)}.{_item(LinkId.SUBJECT_NHS_NUMBER)}.answer"
     name = f"{_item(LinkId.SUBJECT, True)}.{_item(LinkId.SUBJECT_NAME)}.answer.value"
+    patient = (
+        f"({_item(LinkId.SUBJECT, True)}.{_item(LinkId.SUBJECT_REFERENCE)}.answer.value | %resource.subject.reference)"
+    )
     return {
-        "_reference": _value("%resource.subject.reference"),
-        "_type": _value("iif(%resource.subject.reference.exists(), {}, 'Patient')"),
+        "_reference": _value(f"{patient}.first()"),
+        "_type": _value(f"iif({patient}.exists(), {{}}, 'Patient')"),
         "identifier": {"extension": [_context(nhs)], "system": NHS_NUMBER_SYSTEM, "_value": _value("value")},
         "_display": _value(f"({name} | %resource.subject.display).first()"),
     }
@@ -89,13 +92,15 @@ def _head(template_id: str, when: str, profile: Profile, code: ObservationCode) 
         "performer": [
             {
                 "extension": [_context(_item(LinkId.PRACTITIONER, True))],
-                "_reference": _value(f"{_item(LinkId.PRACTITIONER_REF)}.answer.value.reference"),
+                "_reference": _value(f"{_item(LinkId.PRACTITIONER_REF)}.answer.{_LITERAL}"),
                 "_display": _value(f"{_item(LinkId.PRACTITIONER_NAME)}.answer.value"),
             }
         ],
     }
 
 
+# A literal reference answer: Type/id as a string (or a valueReference of an older response).
+_LITERAL = "(value.ofType(string) | value.ofType(Reference).reference).first()"
 _VALUE_KEY = {"string": "_valueString", "integer": "_valueInteger"}
 # An open-choice answer: a valueString as given, or the display (or code) of a picked valueCoding.
 _OPEN_CHOICE = "(value.ofType(string) | value.ofType(Coding).select(code | display).first())"
@@ -163,8 +168,8 @@ def connection_template() -> JSON:
         },
         "focus": [
             {
-                "extension": [_context(f"{_item(LinkId.CONNECTION_REF)}.answer.value")],
-                "_reference": _value("reference"),
+                "extension": [_context(f"{_item(LinkId.CONNECTION_REF)}.answer")],
+                "_reference": _value(_LITERAL),
             }
         ],
         "component": components,

@@ -229,8 +229,9 @@ class _Reader:
     def _subject(self, subject: Any, groups: list[_Group]) -> JSON:
         person = groups[0] if groups else _Group("subject")
         nhs, name = person.one(LinkId.SUBJECT_NHS_NUMBER), person.one(LinkId.SUBJECT_NAME)
+        patient = person.one(LinkId.SUBJECT_REFERENCE)
         if not isinstance(subject, dict):
-            if nhs is None:
+            if nhs is None and patient is None:
                 self.problems.append(Problem("subject", "is missing: a map is about one Patient"))
                 return {}
             # a form filler that drops the response's subject still keeps the hidden answers
@@ -260,6 +261,12 @@ class _Reader:
                     Problem(f"{person.path}.{LinkId.SUBJECT_NHS_NUMBER.value}", "is not the NHS number of the subject")
                 )
             out["nhs_number"] = nhs
+        if patient is not None:
+            if out.get("fhir_id", patient) != patient:
+                self.problems.append(
+                    Problem(f"{person.path}.{LinkId.SUBJECT_REFERENCE.value}", "is not the Patient of the subject")
+                )
+            out["fhir_id"] = patient
         if name is not None:
             out.setdefault("display", name)
         return out
@@ -389,23 +396,26 @@ class _Reader:
         value = answer[key]
         if shape.item_type == "open-choice" and key == "valueCoding":
             return self._picked(value, at)
+        if shape.reference and key in ("valueString", "valueReference"):
+            return self._reference(value, at)
         if key != shape.answer_key:
             self.problems.append(Problem(at, f"expects {shape.answer_key}, not {key}"))
             return None
         if shape.item_type == "choice":
             return self._code(value, shape, at)
-        if shape.item_type == "reference":
-            ref = value.get("reference") if isinstance(value, dict) else None
-            match = _REFERENCE.match(ref) if isinstance(ref, str) else None
-            if match is None:
-                self.problems.append(Problem(at, "needs a reference Type/id to an existing resource"))
-                return None
-            return match.group(1)
         expected = {"integer": int, "boolean": bool}.get(shape.item_type, str)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             self.problems.append(Problem(at, f"{value!r} is not a valid {key}"))
             return None
         return value
+
+    def _reference(self, value: Any, at: str) -> str | None:
+        ref = value.get("reference") if isinstance(value, dict) else value
+        match = _REFERENCE.match(ref) if isinstance(ref, str) else None
+        if match is None:
+            self.problems.append(Problem(at, "needs a reference Type/id to an existing resource"))
+            return None
+        return match.group(1)
 
     def _picked(self, value: Any, at: str) -> str | None:
         """What a form filler picked from a list it made of earlier answers: its code, else its display."""

@@ -92,6 +92,9 @@ class Item:
     a form keeps what it was given, as a valueString, and what was picked, as a valueCoding display)."""
     initial: str | None = None
     """FHIRPath (SDC initialExpression) over the launch context: the prefilled answer."""
+    reference: bool = False
+    """A string holding a literal reference ``Type/id`` (form fillers drop ``reference`` answers they
+    cannot resolve; a valueReference is still read)."""
     children: tuple[Item, ...] = ()
 
     @property
@@ -202,7 +205,12 @@ _CONNECTION = Item(
             code=ObservationCode.PRACTITIONER_ROLE,
             enable_when=((_L.CONNECTION_CATEGORY_PERSON, Category.PRACTITIONER),),
         ),
-        Item(_L.CONNECTION_REF, "The FHIR resource this connection is, if known", "reference"),
+        Item(
+            _L.CONNECTION_REF,
+            "The FHIR resource this connection is, if known (Type/id)",
+            "string",
+            reference=True,
+        ),
         Item(_L.CONNECTION_CONFIRMED, "Confirmed with the person?", "boolean"),
         Item(_L.CONNECTION_NOTES, "Notes", "text"),
     ),
@@ -291,6 +299,14 @@ QUESTIONNAIRE_ITEMS: tuple[Item, ...] = (
         children=(
             Item(_L.SUBJECT_NHS_NUMBER, "NHS number", "string", hidden=True, initial=PATIENT_NHS_NUMBER),
             Item(_L.SUBJECT_NAME, "Name", "string", hidden=True, initial=PATIENT_NAME),
+            Item(
+                _L.SUBJECT_REFERENCE,
+                "Patient resource (Patient/id)",
+                "string",
+                hidden=True,
+                initial="'Patient/' + %patient.id",
+                reference=True,
+            ),
         ),
     ),
     Item(
@@ -301,7 +317,9 @@ QUESTIONNAIRE_ITEMS: tuple[Item, ...] = (
         children=(
             Item(_L.PRACTITIONER_NAME, "Name", "string", required=True),
             Item(_L.PRACTITIONER_ROLE, "Role (CPN, GP, social worker...)", "string"),
-            Item(_L.PRACTITIONER_REF, "The Practitioner resource, if known", "reference"),
+            Item(
+                _L.PRACTITIONER_REF, "The Practitioner resource, if known (Practitioner/id)", "string", reference=True
+            ),
         ),
     ),
     Item(

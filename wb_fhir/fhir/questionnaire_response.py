@@ -69,6 +69,7 @@ def _items(wmap: WellbeingMap) -> list[JSON]:
     items = _question(LinkId.DATE, wmap.date)
     person = _question(LinkId.SUBJECT_NHS_NUMBER, wmap.subject.nhs_number)
     person += _question(LinkId.SUBJECT_NAME, wmap.subject.display)
+    person += _question(LinkId.SUBJECT_REFERENCE, wmap.subject.fhir_id)
     if person:
         # the person again as answers: a form filler that drops the response's subject keeps them
         items.append(_group(LinkId.SUBJECT, person))
@@ -78,7 +79,7 @@ def _items(wmap: WellbeingMap) -> list[JSON]:
                 LinkId.PRACTITIONER,
                 _question(LinkId.PRACTITIONER_NAME, p.display)
                 + _question(LinkId.PRACTITIONER_ROLE, p.role)
-                + _question(LinkId.PRACTITIONER_REF, {"reference": p.fhir_id} if p.fhir_id else None),
+                + _question(LinkId.PRACTITIONER_REF, p.fhir_id),
             )
         )
     items += _question(LinkId.TIME_AT_HOME, wmap.time_at_home)
@@ -105,7 +106,7 @@ def _connection(c: Connection) -> JSON:
         + _question(LinkId.CONNECTION_STATUS, c.status)
         + _question(LinkId.CONNECTION_DISCLOSURE, c.knows_about_mental_health)
         + _question(LinkId.CONNECTION_ROLES, *c.roles)
-        + _question(LinkId.CONNECTION_REF, {"reference": c.fhir_id} if c.fhir_id else None)
+        + _question(LinkId.CONNECTION_REF, c.fhir_id)
         + _question(LinkId.CONNECTION_CONFIRMED, c.confirmed)
         + _question(LinkId.CONNECTION_NOTES, c.notes),
     )

@@ -1,0 +1,119 @@
+"""Real headless Chromium for the browser tests: pages served from loopback, nothing else reachable.
+
+Debian's ``/usr/bin/chromium`` driven by Playwright for Python (Playwright's own browser download
+is not used). :func:`open_page` serves a folder from 127.0.0.1, blocks and records every request to
+another origin, and records console errors and uncaught exceptions, so a test can assert both are
+empty. npm packages (``tests/js/package.json``) are installed by ``.ci/run``, or by
+:func:`npm_packages` on first use when npm is at hand.
+
+Without Chromium, Playwright or npm the tests skip; with ``CI=true`` a skip is a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("WB_FHIR_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+JS_DIR = Path(__file__).resolve().parent / "js"
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a laptop without the browser tools; fail in CI, where they must be installed."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true: {reason}")
+    pytest.skip(reason)
+
+
+def npm_packages() -> Path:
+    """``tests/js/node_modules``, installed with npm if it is not there yet."""
+    modules = JS_DIR / "node_modules"
+    if not (modules / "lforms" / "package.json").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            unavailable("npm is needed to install the form fillers (tests/js/package.json)")
+        subprocess.run(
+            [str(npm), "install", "--legacy-peer-deps", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=JS_DIR,
+            check=True,
+            timeout=900,
+        )
+    return modules
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (an ephemeral port); yields the origin."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class PageLog:
+    """What a page did that a test must check: console errors, exceptions, requests elsewhere."""
+
+    errors: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def open_page(folder: Path, path: str = "index.html") -> Iterator[tuple[Any, PageLog]]:
+    """A Chromium page at ``folder/path`` served from loopback; any other origin is refused and logged."""
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is missing (pip install -e '.[test]')")
+    log = PageLog()
+    with serve(folder) as origin, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.on("console", lambda m: log.errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: log.errors.append(str(e)))
+
+            def guard(route: Any) -> None:
+                url = route.request.url
+                if url.startswith(origin + "/") or url.startswith("data:"):
+                    route.continue_()
+                else:
+                    log.foreign.append(url)
+                    route.abort()
+
+            page.route("**/*", guard)
+            page.goto(f"{origin}/{path}")
+            yield page, log
+        finally:
+            browser.close()

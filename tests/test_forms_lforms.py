@@ -1,0 +1,172 @@
+"""The shipped Questionnaire in NLM's LHC-Forms 40.1.3, in real headless Chromium, with no network.
+
+LHC-Forms comes from npm (``tests/js/package.json``) and is served from loopback with the page
+``tests/js/lforms.html``; any request to another origin, any console error and any uncaught
+exception fails a test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import JS_DIR, PageLog, npm_packages, open_page
+
+from wb_fhir.conformance.questionnaire import build_questionnaire
+from wb_fhir.fhir import extract_map, observations, questionnaire_response
+from wb_fhir.mapfile import load_map, map_to_data
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+MAPS = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.yaml") if p.name != "assets.yaml")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("lforms-site")
+    (folder / "lforms").symlink_to(npm_packages() / "lforms" / "dist" / "lforms", target_is_directory=True)
+    (folder / "index.html").write_text((JS_DIR / "lforms.html").read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def page(site: Path) -> Iterator[tuple[Any, PageLog]]:
+    with open_page(site) as (page, log):
+        page.wait_for_function("() => !!(window.LForms && LForms.Util && LForms.FHIR && window.wbShow)")
+        yield page, log
+    assert log.foreign == [], "requests to another origin"
+
+
+def _show(page: Any, response: dict[str, Any] | None = None, launch: dict[str, Any] | None = None) -> None:
+    page.evaluate(
+        "([q, r, l]) => wbShow(q, r, l)",
+        [build_questionnaire(), response, launch],
+    )
+
+
+def _coded_items(items: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    contained = {r["id"]: r for r in build_questionnaire()["contained"]}
+    for item in items:
+        if "answerValueSet" in item:
+            out[item["linkId"]] = contained[item["answerValueSet"][1:]]["expansion"]["total"]
+        out.update(_coded_items_of(item, contained))
+    return out
+
+
+def _coded_items_of(item: dict[str, Any], contained: dict[str, Any]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for child in item.get("item", []):
+        if "answerValueSet" in child:
+            out[child["linkId"]] = contained[child["answerValueSet"][1:]]["expansion"]["total"]
+        out.update(_coded_items_of(child, contained))
+    return out
+
+
+def test_renders_every_coded_question_with_its_options(page: tuple[Any, PageLog]) -> None:
+    p, log = page
+    _show(p)
+    expected = _coded_items(build_questionnaire()["item"])
+    assert len(expected) == 12
+    counts = p.evaluate("() => wbAnswerCounts()")
+    assert {link: counts.get(link) for link in expected} == expected
+    assert log.errors == []
+
+
+def _normal(value: Any) -> Any:
+    """LHC-Forms 40.1.3 leaves ``[]`` where a template element found nothing: FHIR has no empty arrays."""
+    if isinstance(value, dict):
+        out = {k: _normal(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in ([], {}, None)}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("name", MAPS)
+def test_every_example_loads_reads_back_and_extracts_equal(page: tuple[Any, PageLog], name: str) -> None:
+    p, log = page
+    wmap = load_map(EXAMPLES / name)
+    _show(p, questionnaire_response(wmap))
+    read = p.evaluate("() => wbRead()")
+    response = read["response"]
+    assert "identifier" not in response and "subject" not in response  # what LHC-Forms drops
+    result = extract_map(response)
+    assert result.warnings == ()
+    assert map_to_data(result.map) == map_to_data(wmap)
+    assert result.map.id == wmap.id  # same person, same date: the same map, so a re-push updates it
+    assert log.errors == []
+
+
+_ORDER = ["time-at-home", "connection", "tie"]
+
+
+def _without_zeros(value: Any) -> Any:
+    """LHC-Forms 40.1.3 takes a templated 0 for no result (the ordinal weight of neutral and mixed)."""
+    if isinstance(value, dict):
+        return {
+            k: _without_zeros(v)
+            for k, v in value.items()
+            if not (k.startswith("value") and type(v) in (int, float) and v == 0)
+        }
+    if isinstance(value, list):
+        return [_without_zeros(v) for v in value]
+    return value
+
+
+def _comparable(obs: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in obs.items() if k not in ("identifier", "derivedFrom")}
+    if out["code"]["coding"][0]["code"] == "tie":
+        out.pop("focus", None)
+    return out
+
+
+@pytest.mark.parametrize("name", ["figure1.yaml", "diverse-network.yaml"])
+def test_lforms_extracts_our_observations_field_by_field(page: tuple[Any, PageLog], name: str) -> None:
+    p, log = page
+    wmap = load_map(EXAMPLES / name)
+    _show(p, questionnaire_response(wmap))
+    extracted = [_normal(o) for o in p.evaluate("() => wbRead().extracted")]
+    assert all(o["resourceType"] == "Observation" and o["code"]["coding"][0]["code"] for o in extracted)
+    theirs = sorted(extracted, key=lambda o: _ORDER.index(o["code"]["coding"][0]["code"]))
+    ours = sorted(
+        (_without_zeros(_comparable(o)) for o in observations(wmap) if o["code"]["coding"][0]["code"] in _ORDER),
+        key=lambda o: _ORDER.index(o["code"]["coding"][0]["code"]),
+    )
+    assert len(theirs) == len(ours) == len(wmap.connections) + len(wmap.ties) + 1
+    for a, b in zip(theirs, ours, strict=True):
+        assert a == b, json.dumps([a, b], indent=1)
+    assert log.errors == []
+
+
+def test_population_from_the_patient_launch_context(page: tuple[Any, PageLog]) -> None:
+    p, log = page
+    patient = {
+        "resourceType": "Patient",
+        "id": "sam",
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}],
+        "name": [{"given": ["Sam"], "family": "Taylor"}],
+    }
+    _show(p, launch={"patient": patient})
+    response = p.evaluate("(s) => wbRead(s).response", patient)
+    items = {i["linkId"]: i for i in response["item"]}
+    person = {i["linkId"]: i["answer"][0] for i in items["subject"]["item"]}
+    assert person == {
+        "subject.nhs-number": {"valueString": "9434765919"},
+        "subject.name": {"valueString": "Sam Taylor"},
+        "subject.reference": {"valueString": "Patient/sam"},
+    }
+    assert len(items["date"]["answer"][0]["valueDate"]) == 10
+    assert response["subject"]["reference"] == "Patient/sam"
+    assert log.errors == []
+    # without the response's subject, the prefilled answers still say whose map it is
+    wmap = extract_map({k: v for k, v in response.items() if k != "subject"} | {"item": response["item"]}).map
+    assert (wmap.subject.nhs_number, wmap.subject.fhir_id, wmap.subject.display) == (
+        "9434765919",
+        "Patient/sam",
+        "Sam Taylor",
+    )
