@@ -202,7 +202,7 @@ def questionnaire_response() -> Resource:
                 LinkId.PRACTITIONER,
                 _answer(LinkId.PRACTITIONER_NAME, "Alex Jones"),
                 _answer(LinkId.PRACTITIONER_ROLE, "CPN"),
-                _answer(LinkId.PRACTITIONER_REF, {"reference": "Practitioner/wb-example-cpn"}),
+                _answer(LinkId.PRACTITIONER_REF, "Practitioner/wb-example-cpn"),
             ),
             _answer(LinkId.TIME_AT_HOME, 75),
             _answer(LinkId.RING_LABEL, "Inner circle", "Middle", "Wider network"),
