@@ -190,8 +190,9 @@ def test_extract_observations_refuses_another_questionnaire() -> None:
 
 # --- template-based extraction with the shipped Questionnaire ------------------------------------
 
-_RECORD_KEEPING = ("identifier", "derivedFrom")
-"""What only wb_fhir adds: stable UUID business identifiers and the link to the stored response."""
+_RECORD_KEEPING = ("meta", "identifier", "derivedFrom")
+"""What only wb_fhir adds: its profiles (they require the identifiers), stable UUID business
+identifiers and the link to the stored response."""
 
 
 def _without_record_keeping(obs: dict[str, Any]) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def _without_zeros(value: Any) -> Any:
 
 
 def _comparable(obs: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in obs.items() if k not in ("identifier", "derivedFrom")}
+    out = {k: v for k, v in obs.items() if k not in ("meta", "identifier", "derivedFrom")}
     if out["code"]["coding"][0]["code"] == "tie":
         out.pop("focus", None)
     return out

@@ -578,7 +578,6 @@ EXT_LAUNCH_CONTEXT = f"{SDC}/sdc-questionnaire-launchContext"
 EXT_TEMPLATE_EXTRACT = f"{SDC}/sdc-questionnaire-templateExtract"
 EXT_TEMPLATE_EXTRACT_CONTEXT = f"{SDC}/sdc-questionnaire-templateExtractContext"
 EXT_TEMPLATE_EXTRACT_VALUE = f"{SDC}/sdc-questionnaire-templateExtractValue"
-LAUNCH_CONTEXT_SYSTEM = "http://hl7.org/fhir/uv/sdc/CodeSystem/launchContext"
 
 
 # --- profiles (issue 4): names the conformance resources need beyond the contract ------------

@@ -35,7 +35,6 @@ from wb_fhir.terminology import (
     EXT_TEMPLATE_EXTRACT,
     EXT_UNIT,
     ITEM_CONTROL_SYSTEM,
-    LAUNCH_CONTEXT_SYSTEM,
     QUESTIONNAIRE_ID,
     QUESTIONNAIRE_URL,
     QUESTIONNAIRE_VERSION,
@@ -156,7 +155,9 @@ def _launch_context() -> JSON:
     return {
         "url": EXT_LAUNCH_CONTEXT,
         "extension": [
-            {"url": "name", "valueCoding": {"system": LAUNCH_CONTEXT_SYSTEM, "code": "patient"}},
+            # SDC's code (system http://hl7.org/fhir/uv/sdc/CodeSystem/launchContext) without its system:
+            # a server without the SDC package refuses an unknown code system; fillers read the code
+            {"url": "name", "valueCoding": {"code": "patient"}},
             {"url": "type", "valueCode": "Patient"},
             {"url": "description", "valueString": "The person the map is about"},
         ],

@@ -27,13 +27,11 @@ from wb_fhir.terminology import (
     OBSERVATION_CATEGORIES,
     OBSERVATION_CATEGORY_SYSTEM,
     UCUM,
-    UK_CORE_PROFILES,
     LinkId,
     ObservationCode,
     Profile,
     Status,
     display,
-    structure_definition_url,
 )
 
 JSON = dict[str, Any]
@@ -72,18 +70,12 @@ def _subject() -> JSON:
     }
 
 
-def _strings(*values: str) -> str:
-    return " | ".join(f"'{v}'" for v in values)
-
-
 def _head(template_id: str, when: str, profile: Profile, code: ObservationCode) -> JSON:
     # A template whose context finds nothing extracts nothing (an empty repetition of a form).
     return {
         "resourceType": "Observation",
         "id": template_id,
         "extension": [_context(when)],
-        # an array of strings as an expression: LHC-Forms 40 drops the plain strings of a template's arrays
-        "meta": {"_profile": [_value(_strings(structure_definition_url(profile), UK_CORE_PROFILES["Observation"]))]},
         "status": "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY_SYSTEM, "code": c}]} for c in OBSERVATION_CATEGORIES],
         "code": {"coding": [coding(code)]},
@@ -127,7 +119,7 @@ def _status_component() -> JSON:
         "valueCodeableConcept": {
             "coding": [
                 {
-                    "system": CODESYSTEM_URL,
+                    "_system": _value(f"'{CODESYSTEM_URL}'"),
                     "_code": _value(f"iif({answer}.exists(), {answer}.code, '{Status.CURRENT.value}')"),
                     "_display": _value(f"iif({answer}.exists(), {answer}.display, '{display(Status.CURRENT)}')"),
                 }
@@ -160,7 +152,7 @@ def connection_template() -> JSON:
                         _context(f"{_item(LinkId.CONNECTION_IMPACT)}.answer.value"),
                         {"url": EXT_ORDINAL_VALUE, "_valueDecimal": _value(_ordinal())},
                     ],
-                    "system": CODESYSTEM_URL,
+                    "_system": _value("system"),
                     "_code": _value("code"),
                     "_display": _value("display"),
                 }
