@@ -62,7 +62,8 @@ class Keyboard:
         backwards = self.page.evaluate(
             """(s) => { const t = document.querySelector(s); const a = document.activeElement;
                  if (!t) throw new Error('no element ' + s);
-                 return !!(a && a !== document.body && (t.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING)); }""",
+                 const after = t.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING;
+                 return !!(a && a !== document.body && after); }""",
             selector,
         )
         key = "Shift+Tab" if backwards else "Tab"
