@@ -122,6 +122,7 @@ function commit(change, message, coalesceKey = null) {
 
 function changed(message) {
   rev += 1;
+  editor.dataset.rev = String(rev);
   keepLocally();
   render();
   schedulePreview();
@@ -205,9 +206,10 @@ function schedulePreview() {
 
 async function drawMap() {
   const seq = ++previewSeq;
+  const drawing = rev;
   let answer;
   try {
-    const response = await send("POST", "/api/preview", { data: draft, rev });
+    const response = await send("POST", "/api/preview", { data: draft, rev: drawing });
     if (!response.ok) return;
     answer = await response.json();
   } catch (e) {
@@ -218,7 +220,9 @@ async function drawMap() {
   if (answer.svg) {
     $("map").innerHTML = answer.svg;
     geometry = answer.geometry;
+    $("map").dataset.geometry = JSON.stringify(geometry);
   }
+  $("map").dataset.drawn = String(drawing);
   $("map-note").textContent = answer.ok
     ? ""
     : `The map leaves out ${answer.problems.length === 1 ? "one part that has a problem" : `${answer.problems.length} parts that have problems`}; they are listed when you save.`;
@@ -1145,6 +1149,7 @@ function start() {
     rev = Number(local.rev);
     scheduleSync(50);
   }
+  editor.dataset.rev = String(rev);
   render();
   resetConnectionForm();
   resetGoalForm();
