@@ -1116,19 +1116,16 @@ function render() {
   renderSignposts();
   $("undo").disabled = !undoStack.length;
   $("redo").disabled = !redoStack.length;
-  if (key && !document.body.contains(active)) {
-    if (!focusKey(key)) {
-      const [kind, id] = key.split(":");
-      const fallback = { conn: "connections-heading", tie: "ties-heading", goal: "goals-heading", sp: "signposts-heading", pract: "details" }[kind];
-      if (!focusKey(`${kind}:${id}:edit`) && fallback) {
-        const heading = $(fallback);
-        heading.setAttribute("tabindex", "-1");
-        heading.focus();
-      }
-    }
-  } else if (key && active.disabled) {
+  if (key && (!document.body.contains(active) || active.disabled)) {
     const [kind, id] = key.split(":");
-    focusKey(`${kind}:${id}:closer`) || focusKey(`${kind}:${id}:further`) || focusKey(`${kind}:${id}:edit`);
+    // a button that went away or is now disabled: its neighbour, else the section heading
+    const found = [key, `${kind}:${id}:closer`, `${kind}:${id}:further`, `${kind}:${id}:edit`].some(focusKey);
+    const fallback = { conn: "connections-heading", tie: "ties-heading", goal: "goals-heading", sp: "signposts-heading", pract: "details" }[kind];
+    if (!found && fallback) {
+      const heading = $(fallback);
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
   }
 }
 
