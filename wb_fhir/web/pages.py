@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from wb_fhir.errors import InputError, ServerError
-from wb_fhir.mapfile import JSON_SUFFIXES, map_from_data, map_to_data, parse_text
+from wb_fhir.mapfile import JSON_SUFFIXES, map_from_data, map_to_data, nhs_number_valid, parse_text
 from wb_fhir.model import DEFAULT_RINGS
 from wb_fhir.review import carry_forward, compare_pair, review_narrative
 from wb_fhir.terminology import (
@@ -147,6 +147,45 @@ async def person(request: Request) -> Response:
     )
 
 
+async def open_person(request: Request) -> Response:
+    """Open a person by NHS number: from the care record with a server, else from this store."""
+    form = await request.form()
+    nhs = str(form.get("nhs_number", "")).replace(" ", "")
+    if not nhs_number_valid(nhs):
+        return page(
+            request,
+            "problems.html.j2",
+            status=422,
+            title="Find a person",
+            problems=[],
+            message="That is not an NHS number: ten digits, the last one a check digit.",
+        )
+    key = f"nhs:{nhs}"
+    p = parts(request)
+    if p.recorder.server:
+        try:
+            await run_in_threadpool(_refresh, request, key)
+        except InputError as exc:
+            return page(
+                request,
+                "problems.html.j2",
+                status=404,
+                title="Find a person",
+                problems=[],
+                message=f"The care record: {exc}",
+            )
+    if not p.store.records(key):
+        return page(
+            request,
+            "problems.html.j2",
+            status=404,
+            title="Find a person",
+            problems=[],
+            message="There are no maps of this person yet. Start a new map for them.",
+        )
+    return RedirectResponse(f"/people/{p.store.handle(key)}", status_code=303)
+
+
 def _refresh(request: Request, key: str) -> str:
     """Pull the person's maps from the record into the store (as new versions where they differ)."""
     p = parts(request)
@@ -158,7 +197,9 @@ def _refresh(request: Request, key: str) -> str:
         if record is None:
             record = p.store.create(data)
         latest = p.store.latest(record.id)
-        if latest is None or latest.data != data:
+        # the record adds its Patient id to a map saved here: that alone is no change
+        plain_subject = {k: v for k, v in data["subject"].items() if k != "fhir_id"}
+        if latest is None or latest.data not in (data, {**data, "subject": plain_subject}):
             p.store.save(record.id, data, origin="record")
             added += 1
     return f"Read {len(maps)} map(s) from the care record" + (f"; {added} new or changed." if added else ".")
@@ -292,4 +333,5 @@ ROUTES = [
     Route("/people/{person}/review-start", start_review, methods=["POST"]),
     Route("/people/{person}", person),
     Route("/import", import_map, methods=["POST"]),
+    Route("/people", open_person, methods=["POST"]),
 ]
