@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 from web_support import FIGURE1, app_client, config, csrf_of
 
 from wb_fhir import load_map, map_from_data, map_to_data
 from wb_fhir.mapfile import parse_text
+from wb_fhir.web import create_app
 from wb_fhir.web.store import MapStore
 
 
@@ -265,3 +267,32 @@ def test_review_start_carries_the_last_map_forward_and_the_review_shows_what_cha
     assert "default-src 'none'" in summary.headers["content-security-policy"]
     assert "<script" not in summary.text and "Review summary" in summary.text
     assert client.get(f"/maps/{nxt}/summary.pdf").content.startswith(b"%PDF")
+
+
+class _LaunchedFor:
+    """An identity layer that limits each session to one person (as an EHR launch will)."""
+
+    def __init__(self, person: str) -> None:
+        self.person = person
+
+    def start(self, session: Any) -> None:
+        session.patient = self.person
+        session.user = "Practitioner/launching"
+
+
+def test_a_session_limited_to_one_person_reaches_no_other(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    store = MapStore(cfg.store_path)
+    other = store.create(_figure1())
+    store.save(other.id, _figure1())
+    client = TestClient(create_app(cfg, identity=_LaunchedFor("nhs:9990000018")), base_url="http://127.0.0.1")
+    token = csrf_of(client.get("/").text)
+    for path in (
+        f"/maps/{other.id}",
+        f"/api/maps/{other.id}/draft",
+        f"/maps/{other.id}/download.yaml",
+        f"/people/{store.handle(other.person)}",
+    ):
+        assert client.get(path).status_code == 403, path
+    found = client.post("/people", data={"csrf_token": token, "nhs_number": "9434765919"})
+    assert found.status_code == 403

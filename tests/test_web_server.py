@@ -48,7 +48,7 @@ def _config(tmp_path: Path, fhir_server: str, name: str) -> Any:
     client = FhirClient(fhir_server)
     folder = tmp_path / name
     folder.mkdir()
-    return config(folder, client=lambda: client)
+    return config(folder, server=fhir_server, client=lambda _session: client)
 
 
 def _map_of(nhs: str) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def test_save_pushes_and_opening_the_person_elsewhere_pulls(fhir_server: str, pe
 
 def test_without_the_server_the_map_waits_in_the_outbox(person: str, tmp_path: Path) -> None:
     dead = FhirClient("http://127.0.0.1:9/fhir")
-    client = app_client(config(tmp_path, client=lambda: dead))
+    client = app_client(config(tmp_path, server=dead.base_url, client=lambda _session: dead))
     saved = _save(client, _map_of(person))
     assert saved["sent"] == "queued" and "waits in the outbox" in saved["message"]
     with Outbox(tmp_path / "outbox.sqlite") as box:

@@ -89,7 +89,8 @@ def serve(
     config = WebConfig(
         store_path=store_path or outbox.parent / "maps.sqlite",
         outbox_path=outbox,
-        client=(lambda: client) if client is not None else None,
+        server=client.base_url if client is not None else None,
+        client=(lambda _session: client) if client is not None else None,
         assets_path=assets_path,
         secure=tls or behind_proxy,
         allowed_hosts=tuple(dict.fromkeys(("127.0.0.1", "localhost", "::1", "[::1]", host, *allowed_hosts))),
@@ -110,6 +111,7 @@ def serve(
         access_log=False,
         log_level="warning",
         server_header=False,
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -11,19 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from wb_fhir.errors import InputError
 from wb_fhir.mapfile import map_to_data
-from wb_fhir.web.app import parts
+from wb_fhir.web.app import parts, record_for, session
 from wb_fhir.web.mapview import check, preview
 from wb_fhir.web.record import Outcome
-from wb_fhir.web.store import Record
-
-
-def _record(request: Request) -> Record:
-    try:
-        return parts(request).store.record(request.path_params["record"])
-    except InputError:
-        raise HTTPException(404, "There is no such map here.") from None
 
 
 async def _draft_body(request: Request) -> tuple[dict[str, Any], int]:
@@ -37,13 +28,13 @@ async def _draft_body(request: Request) -> tuple[dict[str, Any], int]:
 
 
 async def get_draft(request: Request) -> Response:
-    record = _record(request)
+    record = record_for(request)
     draft = parts(request).store.draft(record.id)
     return JSONResponse({"data": draft.data, "rev": draft.rev, "updated": draft.updated})
 
 
 async def put_draft(request: Request) -> Response:
-    record = _record(request)
+    record = record_for(request)
     data, rev = await _draft_body(request)
     kept = parts(request).store.put_draft(record.id, data, rev)
     return JSONResponse({"rev": kept.rev, "kept": kept.rev == rev})
@@ -57,7 +48,7 @@ async def draw(request: Request) -> Response:
 
 async def save(request: Request) -> Response:
     """The same checks as ``wb-fhir validate``; then a new version, then the record (or the outbox)."""
-    record = _record(request)
+    record = record_for(request)
     p = parts(request)
     data, rev = await _draft_body(request)
     p.store.put_draft(record.id, data, rev)
@@ -65,7 +56,7 @@ async def save(request: Request) -> Response:
     if wmap is None:
         return JSONResponse({"saved": False, "problems": [x.to_json() for x in problems]}, status_code=422)
     version = p.store.save(record.id, map_to_data(wmap))
-    outcome: Outcome = await run_in_threadpool(p.recorder.send, wmap)
+    outcome: Outcome = await run_in_threadpool(p.recorder.send, wmap, session(request))
     return JSONResponse(
         {
             "saved": True,

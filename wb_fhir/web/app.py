@@ -15,18 +15,20 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from wb_fhir import __version__
+from wb_fhir.errors import InputError
 from wb_fhir.web.config import WebConfig
 from wb_fhir.web.directory import Directory, load_directory
 from wb_fhir.web.record import FhirRecorder, Recorder
 from wb_fhir.web.security import Guard
 from wb_fhir.web.session import Identity, LocalIdentity, Session, SessionStore
-from wb_fhir.web.store import MapStore
+from wb_fhir.web.store import NEW_PERSON, MapStore, Record
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,6 +69,23 @@ def session(request: Request) -> Session:
     return found
 
 
+def allowed(request: Request, person: str) -> None:
+    """A session launched for one person (an EHR launch) reaches that person's maps only."""
+    only = session(request).patient
+    if only is not None and person not in (only, NEW_PERSON):
+        raise HTTPException(403, "This session is for another person.")
+
+
+def record_for(request: Request) -> Record:
+    """The record named in the path, if this session may see it (else 404 or 403)."""
+    try:
+        record = parts(request).store.record(request.path_params["record"])
+    except InputError:
+        raise HTTPException(404, "There is no such map here.") from None
+    allowed(request, record.person)
+    return record
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page from a template, with the session's CSRF token and the app's state."""
     p = parts(request)
@@ -88,7 +107,9 @@ def create_app(config: WebConfig, *, identity: Identity | None = None) -> Any:
     """The ASGI app (a Starlette app wrapped in the guard) for ``config``."""
     from wb_fhir.web import api, exports, pages
 
-    recorder = FhirRecorder(config.client, config.outbox_path) if config.client is not None else Recorder()
+    recorder = Recorder()
+    if config.client is not None:
+        recorder = FhirRecorder(config.client, config.outbox_path, config.server or "the FHIR server")
     routes = [
         *pages.ROUTES,
         *api.ROUTES,

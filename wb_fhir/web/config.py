@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wb_fhir.sync import FhirClient
+from wb_fhir.web.session import Session
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_BODY = 8 * 1024 * 1024
@@ -17,8 +18,9 @@ MAX_BODY = 8 * 1024 * 1024
 class WebConfig:
     """Everything the app needs to know about where it runs.
 
-    ``store_path`` is the app's SQLite store of maps; ``client`` makes a FHIR client when maps
-    are written to a server (None: kept here only); ``assets_path`` is the community asset
+    ``store_path`` is the app's SQLite store of maps; ``server`` the FHIR server maps are also
+    written to (None: kept here only) and ``client`` makes the client for a session (one for
+    all, or each session's own); ``assets_path`` is the community asset
     directory to sign-post from. ``secure`` marks cookies Secure (the app is served over TLS,
     directly or by a reverse proxy); ``allowed_hosts`` are the Host headers accepted (DNS
     rebinding protection); ``frame_ancestors`` are the origins that may embed the app (none by
@@ -27,7 +29,8 @@ class WebConfig:
 
     store_path: Path
     outbox_path: Path | None = None
-    client: Callable[[], FhirClient] | None = None
+    server: str | None = None
+    client: Callable[[Session], FhirClient] | None = None
     assets_path: Path | None = None
     secure: bool = False
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS

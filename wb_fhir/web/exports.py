@@ -11,13 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wb_fhir.errors import InputError
 from wb_fhir.fhir import transaction_bundle
 from wb_fhir.mapfile import dumps_map, map_from_data
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render import render, renderings
 from wb_fhir.review import html_to_pdf, review_html
-from wb_fhir.web.app import parts
+from wb_fhir.web.app import parts, record_for
 from wb_fhir.web.pages import saved_maps
 
 MEDIA = {
@@ -34,10 +33,7 @@ SUMMARY_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; fra
 
 def _saved(request: Request) -> tuple[str, WellbeingMap]:
     store = parts(request).store
-    try:
-        record = store.record(request.path_params["record"])
-    except InputError:
-        raise HTTPException(404, "There is no such map here.") from None
+    record = record_for(request)
     latest = store.latest(record.id)
     if latest is None:
         raise HTTPException(404, "Save the map first: downloads are of the saved map.")
@@ -74,11 +70,7 @@ async def summary(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in ("html", "pdf"):
         raise HTTPException(404, "There is no such download.")
-    store = parts(request).store
-    try:
-        record = store.record(request.path_params["record"])
-    except InputError:
-        raise HTTPException(404, "There is no such map here.") from None
+    record = record_for(request)
     maps = [m for _, m in saved_maps(request, record)]
     if len(maps) < 2:
         raise HTTPException(404, "A review summary needs two saved maps of the person.")

@@ -32,7 +32,7 @@ from wb_fhir.terminology import (
     TieType,
     display,
 )
-from wb_fhir.web.app import page, parts
+from wb_fhir.web.app import allowed, page, parts, record_for, session
 from wb_fhir.web.mapview import preview
 from wb_fhir.web.store import NEW_PERSON, Record
 from wb_fhir.web.words import plain
@@ -73,13 +73,6 @@ def _person_name(key: str, display_name: str | None) -> str:
     return "Person without a name"
 
 
-def _record_or_404(request: Request, record_id: str) -> Record:
-    try:
-        return parts(request).store.record(record_id)
-    except InputError:
-        raise HTTPException(404, "There is no such map here.") from None
-
-
 async def home(request: Request) -> Response:
     p = parts(request)
     people = [(p.store.handle(key), _person_name(key, name), n) for key, name, n in p.store.people()]
@@ -93,7 +86,7 @@ async def new_map(request: Request) -> Response:
 
 
 async def editor(request: Request) -> Response:
-    record = _record_or_404(request, request.path_params["record"])
+    record = record_for(request)
     p = parts(request)
     draft = p.store.draft(record.id)
     shown = preview(draft.data, p.directory.ids)
@@ -115,6 +108,7 @@ def _person_or_404(request: Request) -> str:
     key = parts(request).store.person_of(request.path_params["person"])
     if key is None:
         raise HTTPException(404, "There are no maps of this person here.")
+    allowed(request, key)
     return key
 
 
@@ -161,6 +155,7 @@ async def open_person(request: Request) -> Response:
             message="That is not an NHS number: ten digits, the last one a check digit.",
         )
     key = f"nhs:{nhs}"
+    allowed(request, key)
     p = parts(request)
     if p.recorder.server:
         try:
@@ -189,7 +184,7 @@ async def open_person(request: Request) -> Response:
 def _refresh(request: Request, key: str) -> str:
     """Pull the person's maps from the record into the store (as new versions where they differ)."""
     p = parts(request)
-    maps = p.recorder.fetch(key[4:])
+    maps = p.recorder.fetch(key[4:], session(request))
     added = 0
     for wmap in maps:
         data = map_to_data(wmap)
@@ -236,7 +231,7 @@ def saved_maps(request: Request, record: Record) -> list[tuple[Record, Any]]:
 
 
 async def review(request: Request) -> Response:
-    record = _record_or_404(request, request.path_params["record"])
+    record = record_for(request)
     maps = saved_maps(request, record)
     if not maps or maps[-1][0].id != record.id:
         raise HTTPException(404, "Save this map first: a review compares saved maps.")

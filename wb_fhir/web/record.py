@@ -27,6 +27,7 @@ from wb_fhir.sync import FhirClient, Outbox, send_bundle
 from wb_fhir.sync.outbox import scrub
 from wb_fhir.sync.pull import pull
 from wb_fhir.sync.push import personal_strings
+from wb_fhir.web.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,11 @@ class Recorder:
 
     server: str | None = None
 
-    def send(self, wmap: WellbeingMap) -> Outcome:
+    def send(self, wmap: WellbeingMap, session: Session) -> Outcome:
         """Send a saved, checked map on (here: nowhere)."""
         return Outcome(Sent.KEPT_HERE, "Saved on this computer.")
 
-    def fetch(self, nhs_number: str) -> list[WellbeingMap]:
+    def fetch(self, nhs_number: str, session: Session) -> list[WellbeingMap]:
         """The person's maps in the record (here: none, the app's store is the record)."""
         return []
 
@@ -69,22 +70,23 @@ class Recorder:
 class FhirRecorder(Recorder):
     """Writes saved maps to a FHIR server through the outbox, and reads the person's maps from it.
 
-    ``client`` makes the client to use: one per request, so that a per-session client (an EHR
-    launch's own token) can take its place.
+    ``client`` makes the client for a session, each time one is needed: one client for all
+    (``wb-fhir serve --server``), or each session's own (an EHR launch's token, kept on the
+    server side). ``server`` is the server's base URL, for the pages to say where maps go.
     """
 
-    def __init__(self, client: Callable[[], FhirClient], outbox_path: Path | None) -> None:
+    def __init__(self, client: Callable[[Session], FhirClient], outbox_path: Path | None, server: str) -> None:
         self._client = client
         self._outbox_path = outbox_path
-        self.server = client().base_url
+        self.server = server
 
-    def send(self, wmap: WellbeingMap) -> Outcome:
+    def send(self, wmap: WellbeingMap, session: Session) -> Outcome:
         bundle = transaction_bundle(wmap, attachments=renderings(wmap))
         with Outbox(self._outbox_path) as outbox:
             item = outbox.add(bundle, map_id=wmap.id, map_date=wmap.date.isoformat())
             personal = personal_strings(bundle)
             try:
-                result = send_bundle(self._client(), outbox, item)
+                result = send_bundle(self._client(session), outbox, item)
             except ConflictError as exc:
                 outbox.mark_failed(item.id, scrub(str(exc), personal))
                 log.info("outbox item %d refused: conflict", item.id)
@@ -108,9 +110,9 @@ class FhirRecorder(Recorder):
         log.info("outbox item %d sent from the web app", result.item_id)
         return Outcome(Sent.SENT, "Saved, and written to the care record.")
 
-    def fetch(self, nhs_number: str) -> list[WellbeingMap]:
+    def fetch(self, nhs_number: str, session: Session) -> list[WellbeingMap]:
         with tempfile.TemporaryDirectory(prefix="wb-fhir-web-") as tmp, Outbox(self._outbox_path) as outbox:
-            report = pull(self._client(), outbox, nhs_number, Path(tmp))
+            report = pull(self._client(session), outbox, nhs_number, Path(tmp))
             return [load_map(p) for p in report.maps]
 
 
