@@ -10,8 +10,6 @@ from web_figure1 import Keyboard
 from web_mouse import wait_drawn
 from web_support import FIGURE1, Guarded, Live, assert_no_axe_violations
 
-chromium, live, browser_page = web_support.chromium, web_support.live, web_support.browser_page
-
 
 def _import(page: Any, url: str, path: Any = FIGURE1) -> str:
     page.goto(url + "/")

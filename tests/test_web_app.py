@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 from web_support import FIGURE1, app_client, config, csrf_of
 
 from wb_fhir import load_map, map_from_data, map_to_data
 from wb_fhir.mapfile import parse_text
-from wb_fhir.web import create_app
 from wb_fhir.web.store import MapStore
 
 
@@ -285,7 +283,7 @@ def test_a_session_limited_to_one_person_reaches_no_other(tmp_path: Path) -> Non
     store = MapStore(cfg.store_path)
     other = store.create(_figure1())
     store.save(other.id, _figure1())
-    client = TestClient(create_app(cfg, identity=_LaunchedFor("nhs:9990000018")), base_url="http://127.0.0.1")
+    client = app_client(cfg, identity=_LaunchedFor("nhs:9990000018"))
     token = csrf_of(client.get("/").text)
     for path in (
         f"/maps/{other.id}",
@@ -296,3 +294,17 @@ def test_a_session_limited_to_one_person_reaches_no_other(tmp_path: Path) -> Non
         assert client.get(path).status_code == 403, path
     found = client.post("/people", data={"csrf_token": token, "nhs_number": "9434765919"})
     assert found.status_code == 403
+
+
+def test_a_review_must_come_after_the_last_map(tmp_path: Path) -> None:
+    client = app_client(config(tmp_path))
+    record, token = _start(client)
+    client.post(f"/api/maps/{record}/save", json={"data": _figure1(), "rev": 1}, headers={"X-CSRF-Token": token})
+    person = re.search(r'href="(/people/[0-9a-f]+)"', client.get("/").text)
+    assert person
+    early = client.post(f"{person.group(1)}/review-start", data={"csrf_token": token, "date": "2026-11-20"})
+    assert early.status_code == 422
+    assert "2026-11-20 is not after the date of the previous map (2026-11-20)" in early.text
+    bad = client.post(f"{person.group(1)}/review-start", data={"csrf_token": token, "date": "soon"})
+    assert bad.status_code == 422 and "is not a date (YYYY-MM-DD)" in bad.text
+    assert len(MapStore(tmp_path / "maps.sqlite").records()) == 1

@@ -6,13 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import web_support
 from web_figure1 import Keyboard, figure1, fill_connection_by_keyboard, us_date, without_ids
 from web_support import Guarded, Live
 
 from wb_fhir.web.store import MapStore
-
-chromium, live, browser_page = web_support.chromium, web_support.live, web_support.browser_page
 
 
 def _stored(live: Live) -> dict[str, Any]:

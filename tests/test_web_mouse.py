@@ -7,14 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import web_support
 from web_figure1 import figure1, us_date, without_ids
 from web_mouse import center_of, mouse_drag, node_point, ring_point, touch_drag, wait_drawn
 from web_support import Guarded, Live, open_guarded
 
 from wb_fhir.web.store import MapStore
-
-chromium, live, browser_page = web_support.chromium, web_support.live, web_support.browser_page
 
 
 def _new_map(page: Any, url: str) -> None:

@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import web_support
 from PIL import Image, ImageChops, ImageStat
 from web_mouse import wait_drawn
 from web_support import FIGURE1, Live, open_guarded
-
-chromium, live = web_support.chromium, web_support.live
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "web"
 REFRESH = os.environ.get("WB_FHIR_REFRESH_WEB_REFERENCES") == "1"

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-import web_support
 from strategies import random_nhs_number
 from web_figure1 import figure1
 from web_support import app_client, config, csrf_of, open_guarded, serve, stop
@@ -24,7 +23,6 @@ from wb_fhir.terminology import NHS_NUMBER_SYSTEM
 from wb_fhir.web.store import MapStore
 
 pytestmark = pytest.mark.server
-chromium = web_support.chromium
 RNG = random.Random()
 
 

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from starlette.testclient import TestClient
 
 from wb_fhir.web import WebConfig, create_app
 
@@ -64,9 +64,13 @@ def config(tmp_path: Path, **changes: Any) -> WebConfig:
     return WebConfig(**values)
 
 
-def app_client(cfg: WebConfig) -> TestClient:
-    """An in-process HTTP client of the app, reaching it as 127.0.0.1."""
-    return TestClient(create_app(cfg), base_url="http://127.0.0.1")
+def app_client(cfg: WebConfig, identity: Any = None) -> Any:
+    """An in-process HTTP client of the app (starlette's TestClient), reaching it as 127.0.0.1."""
+    with warnings.catch_warnings():
+        # starlette suggests another HTTP package for its test client; httpx is what it runs on
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from starlette.testclient import TestClient
+    return TestClient(create_app(cfg, identity=identity), base_url="http://127.0.0.1")
 
 
 def csrf_of(html: str) -> str:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from wb_fhir.errors import InputError, ServerError
+from wb_fhir.errors import InputError, Problem, ServerError
 from wb_fhir.mapfile import JSON_SUFFIXES, map_from_data, map_to_data, nhs_number_valid, parse_text
 from wb_fhir.model import DEFAULT_RINGS
 from wb_fhir.review import carry_forward, compare_pair, review_narrative
@@ -138,6 +138,7 @@ async def person(request: Request) -> Response:
         records=records,
         saved=saved,
         notice=notice,
+        today=date.today().isoformat(),
     )
 
 
@@ -211,7 +212,10 @@ async def start_review(request: Request) -> Response:
     assert last_version is not None
     last = map_from_data(last_version.data)
     form = await request.form()
-    on = date.fromisoformat(str(form.get("date") or date.today().isoformat()))
+    try:
+        on = date.fromisoformat(str(form.get("date") or date.today().isoformat()))
+    except ValueError:
+        raise InputError([Problem("date", "is not a date (YYYY-MM-DD)")]) from None
     carried = carry_forward(last, on)
     record = p.store.create(map_to_data(carried.map))
     return RedirectResponse(f"/maps/{record.id}", status_code=303)
