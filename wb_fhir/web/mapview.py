@@ -69,7 +69,7 @@ def drawable(data: Any, problems: list[PlainProblem]) -> Any:
     """What of a draft with problems can still be drawn: the parts without problems.
 
     The drawing shows connections and ties only, so goals and sign-posts are left out, as is
-    anything with a problem; a person not named yet is drawn as "Wellbeing network".
+    anything with a problem; the person stands in for whoever the record will name.
     """
     if not isinstance(data, dict):
         return None
@@ -78,7 +78,11 @@ def drawable(data: Any, problems: list[PlainProblem]) -> Any:
     def has_problem(prefix: str) -> bool:
         return any(b == prefix or b.startswith((prefix + ".", prefix + "[")) for b in bad)
 
-    out: dict[str, Any] = {"subject": {"fhir_id": "Patient/draft"}, "date": data.get("date")}
+    subject: dict[str, Any] = {"fhir_id": "Patient/draft"}
+    given = data.get("subject")
+    if isinstance(given, dict) and isinstance(given.get("display"), str) and not has_problem("subject.display"):
+        subject["display"] = given["display"]
+    out: dict[str, Any] = {"subject": subject, "date": data.get("date")}
     if has_problem("date") or not isinstance(data.get("date"), str):
         out["date"] = date.today().isoformat()
     for key in ("time_at_home", "rings"):

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ class MapStore:
             if not self.path.exists():
                 # Created readable by the owner only, before anything is written into it.
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            self._lock = threading.RLock()
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -156,13 +158,19 @@ class MapStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        # One connection, used by the event loop and by worker threads (a pull): one at a time.
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, query: str, args: tuple[str, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(query, args).fetchall()
 
     # --- records -----------------------------------------------------------------------
 
@@ -184,10 +192,11 @@ class MapStore:
 
     def record(self, record_id: str) -> Record:
         """One record by id (InputError when there is none)."""
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT r.*, (SELECT COUNT(*) FROM versions v WHERE v.record_id = r.id) AS n FROM records r WHERE id = ?",
             (record_id,),
-        ).fetchone()
+        )
+        row = rows[0] if rows else None
         if row is None:
             raise InputError("there is no such map here")
         return _record(row)
@@ -199,22 +208,23 @@ class MapStore:
         if person is not None:
             query += " WHERE person = ?"
             args = (person,)
-        rows = self._db.execute(query + " ORDER BY map_date, created", args).fetchall()
+        rows = self._rows(query + " ORDER BY map_date, created", args)
         return [_record(r) for r in rows]
 
     def people(self) -> list[tuple[str, str | None, int]]:
         """Each person with maps here: (key, latest display name, number of maps)."""
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT person, COUNT(*) AS n, (SELECT person_display FROM records r2 WHERE r2.person = r.person "
             "ORDER BY updated DESC LIMIT 1) AS display FROM records r GROUP BY person ORDER BY display, person"
-        ).fetchall()
+        )
         return [(r["person"], r["display"], int(r["n"])) for r in rows]
 
     # --- drafts ------------------------------------------------------------------------
 
     def draft(self, record_id: str) -> Draft:
         """The draft of a record (its last saved version when the draft is gone)."""
-        row = self._db.execute("SELECT * FROM drafts WHERE record_id = ?", (record_id,)).fetchone()
+        found = self._rows("SELECT * FROM drafts WHERE record_id = ?", (record_id,))
+        row = found[0] if found else None
         if row is None:
             latest = self.latest(record_id)
             if latest is None:
@@ -266,14 +276,12 @@ class MapStore:
 
     def latest(self, record_id: str) -> Version | None:
         """The last saved version of a record, if any."""
-        row = self._db.execute(
-            "SELECT * FROM versions WHERE record_id = ? ORDER BY n DESC LIMIT 1", (record_id,)
-        ).fetchone()
-        return _version(row) if row else None
+        rows = self._rows("SELECT * FROM versions WHERE record_id = ? ORDER BY n DESC LIMIT 1", (record_id,))
+        return _version(rows[0]) if rows else None
 
     def versions(self, record_id: str) -> list[Version]:
         """Every saved version of a record, first first."""
-        rows = self._db.execute("SELECT * FROM versions WHERE record_id = ? ORDER BY n", (record_id,)).fetchall()
+        rows = self._rows("SELECT * FROM versions WHERE record_id = ? ORDER BY n", (record_id,))
         return [_version(r) for r in rows]
 
     def find_by_map(self, person: str, map_date: str) -> Record | None:
