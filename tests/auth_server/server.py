@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from authlib.common.security import generate_token
@@ -395,7 +395,9 @@ class SmartAuthServer:
         """The EHR launch context, or an error the client is redirected with."""
         data = grant.request.payload.data
         if data.get("aud", "").rstrip("/") not in {u.rstrip("/") for u in self.resource_servers}:
-            return InvalidRequestError("'aud' is not a FHIR server this server protects", redirect_uri=grant.redirect_uri)
+            return InvalidRequestError(
+                "'aud' is not a FHIR server this server protects", redirect_uri=grant.redirect_uri
+            )
         if "launch" not in requested:
             return {}
         context = self.launches.get(data.get("launch", ""))
@@ -456,7 +458,7 @@ class _AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
 
 
 class _CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "none"]
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         data = request.payload.data
@@ -485,7 +487,7 @@ class _CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
 
 
 class _RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post", "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
@@ -504,7 +506,7 @@ class _RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 class _S256Required(CodeChallenge):  # type: ignore[misc]
     """SMART: every client sends a PKCE challenge, and only S256."""
 
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
 
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
