@@ -300,6 +300,13 @@ class SmartAuthServer:
         def smart_configuration() -> Any:
             return jsonify(self.discovery())
 
+        @app.get("/<path:base>/.well-known/smart-configuration")
+        def fhir_smart_configuration(base: str) -> Any:
+            # A FHIR base URL on this host (an EHR serving both): its SMART discovery is this server's.
+            if f"{self.url}/{base}" not in self.resource_servers:
+                abort(404)
+            return jsonify(self.discovery())
+
         @app.get("/.well-known/openid-configuration")
         def openid_configuration() -> Any:
             config = self.discovery()
@@ -380,7 +387,7 @@ class SmartAuthServer:
                 encounter=context.get("encounter"),
                 ehr_launch="launch" in requested,
             )
-            grant.request.scope = " ".join(granted)
+            grant.granted_scope = " ".join(granted)  # what was ticked, not all that was asked for
             with self._lock:
                 self.launches.pop(grant.request.payload.data.get("launch", ""), None)
             return server.create_authorization_response(grant=grant, grant_user=principal)
@@ -451,10 +458,17 @@ class _AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
             claims["fhirUser"] = user.user.fhir_user
         return claims
 
-    def generate(self, grant_type: str, client: Client, user: Any = None, scope: Any = None, **kwargs: Any) -> Any:
-        granted = set((scope or "").split())
-        kwargs["include_refresh_token"] = bool(kwargs.get("include_refresh_token", True) and granted & REFRESH_SCOPES)
-        return super().generate(grant_type, client, user=user, scope=scope, **kwargs)
+    def generate(
+        self,
+        grant_type: str,
+        client: Client,
+        user: Any = None,
+        scope: Any = None,
+        expires_in: Any = None,
+        include_refresh_token: bool = True,
+    ) -> Any:
+        refresh = include_refresh_token and bool(set((scope or "").split()) & REFRESH_SCOPES)
+        return super().generate(grant_type, client, user, scope, expires_in, refresh)
 
 
 class _CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -466,7 +480,7 @@ class _CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             code=code,
             client_id=request.client.client_id,
             redirect_uri=request.payload.redirect_uri,
-            scope=request.scope,
+            scope=getattr(self, "granted_scope", request.scope),
             principal=request.user,
             nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),

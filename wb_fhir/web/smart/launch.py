@@ -32,8 +32,8 @@ from typing import Any
 
 import requests
 from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2 import OAuth2Error
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -343,7 +343,7 @@ class SmartLauncher:
                 code_verifier=pending.code_verifier,
                 timeout=self.config.timeouts.as_tuple(),
             )
-        except OAuth2Error as exc:
+        except OAuthError as exc:
             raise SmartError(f"the token endpoint refused the code ({exc.error})", 502) from None
         except (requests.RequestException, ValueError) as exc:
             raise SmartError(
@@ -477,9 +477,9 @@ class SmartLauncher:
             answer = oauth.refresh_token(
                 tokens.token_endpoint, refresh_token=tokens.refresh_token, timeout=self.config.timeouts.as_tuple()
             )
-        except OAuth2Error as exc:
+        except OAuthError as exc:
             raise AuthError(
-                f"the care record refused to refresh the access token ({exc.error}): open the app again"
+                f"the care record refused to renew the access token ({exc.error}): open the app again"
             ) from None
         except (requests.RequestException, ValueError) as exc:
             raise AuthError(
