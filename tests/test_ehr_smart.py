@@ -126,7 +126,7 @@ def test_a_callback_in_another_browser_is_refused(ehr: tuple[Any, str, Any]) -> 
 
 
 def test_an_unregistered_iss_is_refused_without_redirect(ehr: tuple[Any, str, Any]) -> None:
-    auth, iss, client = ehr
+    _, iss, client = ehr
     tc = TestClient(_app(_launcher(iss, client.client_id)), base_url=APP)
     r = tc.get("/launch", params={"iss": "https://evil.example/fhir", "launch": "x"}, follow_redirects=False)
     assert r.status_code == 400 and "not registered" in r.text
@@ -281,7 +281,7 @@ def test_no_client_without_a_launch(ehr: tuple[Any, str, Any]) -> None:
 
 
 def test_configuration_is_checked() -> None:
-    with pytest.raises(InputError, match="SMART issuer https://ehr.example/fhir uses http|must be an http"):
+    with pytest.raises(InputError, match="must be an http"):
         SmartConfig(client_id="a", redirect_uri="https://app/callback", issuers=("ftp://ehr.example/fhir",))
     with pytest.raises(InputError, match="http:// to a host that is not this machine"):
         SmartConfig(client_id="a", redirect_uri="https://app/callback", issuers=("http://ehr.example/fhir",))

@@ -40,6 +40,7 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from flask import Flask, abort, jsonify, redirect, render_template_string, request, session
+from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -222,6 +223,33 @@ class SmartAuthServer:
             self.launches[launch] = context
             self.patients.add(patient)
         return launch
+
+    def mint(
+        self,
+        aud: str,
+        scope: str,
+        *,
+        patient: str | None = None,
+        expires_in: int = 300,
+        key: RSAKey | None = None,
+        issuer: str | None = None,
+    ) -> str:
+        """An access token as the token endpoint would make it, for setting up test data (or forging one)."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": issuer or self.url,
+            "aud": aud,
+            "sub": "test-setup",
+            "client_id": "test-setup",
+            "scope": scope,
+            "iat": now,
+            "exp": now + expires_in,
+            "jti": generate_token(16),
+        }
+        if patient:
+            claims["patient"] = patient
+        signing = key or self.key
+        return jwt.encode({"alg": "RS256", "kid": signing.kid or "", "typ": "at+jwt"}, claims, signing)
 
     @property
     def jwks(self) -> dict[str, Any]:

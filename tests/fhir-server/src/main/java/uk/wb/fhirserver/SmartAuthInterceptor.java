@@ -10,9 +10,11 @@ import ca.uhn.fhir.rest.api.server.RequestDetails;
 import ca.uhn.fhir.rest.server.exceptions.AuthenticationException;
 import ca.uhn.fhir.rest.server.exceptions.ForbiddenOperationException;
 import ca.uhn.fhir.util.FhirTerser;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -60,6 +62,9 @@ public class SmartAuthInterceptor {
 		JWKSource<SecurityContext> keys = JWKSourceBuilder.<SecurityContext>create(jwks).retrying(true).build();
 		Set<JWSAlgorithm> algorithms = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.ES256, JWSAlgorithm.ES384);
 		processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
+		// RFC 9068 access tokens say typ "at+jwt"; plain JWTs (and none) are accepted too
+		processor.setJWSTypeVerifier(
+				new DefaultJOSEObjectTypeVerifier<>(new JOSEObjectType("at+jwt"), JOSEObjectType.JWT, null));
 		DefaultJWTClaimsVerifier<SecurityContext> verifier = new DefaultJWTClaimsVerifier<>(
 				new JWTClaimsSet.Builder().issuer(issuer).build(), Set.of("exp", "aud", "scope"));
 		verifier.setMaxClockSkew(5);
@@ -197,6 +202,9 @@ public class SmartAuthInterceptor {
 			String value = owner.getValue();
 			if (value == null || value.contains("?") || value.startsWith("urn:")) {
 				continue; // a conditional or in-bundle reference: resolved later, to the patient written
+			}
+			if (!"Patient".equals(owner.getResourceType())) {
+				continue; // e.g. a performer that is a Practitioner
 			}
 			if (!grant.patient().equals(owner.getIdPart())) {
 				throw new ForbiddenOperationException("the access token is for another patient");
