@@ -7,7 +7,7 @@ Fixtures:
                 requests without a valid access token from ``smart_auth`` (SmartAuthInterceptor,
                 enabled by WB_FHIR_AUTH_ISSUER) on a free loopback port; stopped at session end.
   chromium      (session) Debian's Chromium driven by Playwright, headless.
-  serve_app     run an ASGI app on a free loopback port in a thread: ``serve_app(app) -> base URL``.
+  serve_app     run an ASGI app on loopback in a thread: ``serve_app(app[, port]) -> base URL``.
 
 Without their prerequisites (Flask and Authlib; Java and Maven; Playwright and /usr/bin/chromium)
 the tests are skipped, except with ``CI=true``, where that is a failure.
@@ -145,14 +145,14 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def serve_app() -> Iterator[Callable[[Any], str]]:
+def serve_app() -> Iterator[Callable[..., str]]:
     """Serve ASGI apps on loopback (uvicorn, in a thread) for the length of one test."""
     import uvicorn
 
     servers: list[tuple[Any, threading.Thread]] = []
 
-    def serve(app: Any) -> str:
-        port = free_port()
+    def serve(app: Any, port: int | None = None) -> str:
+        port = port or free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -17,8 +17,8 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
-
 from strategies import random_nhs_number
+
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.measures import measure
@@ -52,7 +52,9 @@ def _signed(key: ECKey, **override: Any) -> dict[str, str]:
     now = int(time.time())
     claims = {"iss": EHR, "sub": "ehr-client", "aud": f"{BASE}/{SERVICE_ID}", "iat": now, "exp": now + 60}
     claims |= {"jti": uuid.uuid4().hex} | override
-    return {"Authorization": f"Bearer {jwt.encode({'alg': 'ES384', 'kid': key.kid or '', 'typ': 'JWT'}, claims, key, algorithms=['ES384'])}"}
+    return {
+        "Authorization": f"Bearer {jwt.encode({'alg': 'ES384', 'kid': key.kid or '', 'typ': 'JWT'}, claims, key, algorithms=['ES384'])}"
+    }
 
 
 def _map(next_review: date | None = date(2026, 2, 1)) -> WellbeingMap:
