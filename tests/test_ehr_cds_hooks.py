@@ -52,9 +52,8 @@ def _signed(key: ECKey, **override: Any) -> dict[str, str]:
     now = int(time.time())
     claims = {"iss": EHR, "sub": "ehr-client", "aud": f"{BASE}/{SERVICE_ID}", "iat": now, "exp": now + 60}
     claims |= {"jti": uuid.uuid4().hex} | override
-    return {
-        "Authorization": f"Bearer {jwt.encode({'alg': 'ES384', 'kid': key.kid or '', 'typ': 'JWT'}, claims, key, algorithms=['ES384'])}"
-    }
+    header = {"alg": "ES384", "kid": key.kid or "", "typ": "JWT"}
+    return {"Authorization": f"Bearer {jwt.encode(header, claims, key, algorithms=['ES384'])}"}
 
 
 def _map(next_review: date | None = date(2026, 2, 1)) -> WellbeingMap:
