@@ -10,7 +10,7 @@ import pytest
 from wb_fhir.conformance.install import InstallResult, install
 from wb_fhir.sync.client import FhirClient
 
-pytest_plugins = ["fhir_server", "web_support"]
+pytest_plugins = ["fhir_server", "web_support", "smart_servers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 

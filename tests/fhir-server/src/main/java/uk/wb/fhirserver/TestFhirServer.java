@@ -3,6 +3,7 @@ package uk.wb.fhirserver;
 import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
+import ca.uhn.fhir.interceptor.api.IInterceptorService;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
 import ca.uhn.fhir.jpa.api.config.ThreadPoolFactoryConfig;
 import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
@@ -22,6 +23,8 @@ import ca.uhn.fhir.rest.server.RestfulServer;
 import ca.uhn.fhir.rest.server.provider.ResourceProviderFactory;
 import ca.uhn.fhir.rest.server.util.ISearchParamRegistry;
 import jakarta.persistence.EntityManagerFactory;
+import java.net.MalformedURLException;
+import java.net.URI;
 import java.util.HashMap;
 import java.util.Map;
 import javax.sql.DataSource;
@@ -64,6 +67,20 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
 	SubscriptionChannelConfig.class // in-memory message broker that batch2 uses
 })
 public class TestFhirServer {
+
+	/**
+	 * Set to an authorization server's issuer URL (e.g. the tests' SMART server), every request
+	 * but /metadata needs a valid access token from it (SmartAuthInterceptor), and
+	 * /fhir/.well-known/smart-configuration serves its SMART configuration. Unset: no auth.
+	 */
+	static final String AUTH_ISSUER_ENV = "WB_FHIR_AUTH_ISSUER";
+	/** JWKS URL of that server (default: {issuer}/jwks). */
+	static final String AUTH_JWKS_ENV = "WB_FHIR_AUTH_JWKS";
+
+	static String authIssuer() {
+		String issuer = System.getenv(AUTH_ISSUER_ENV);
+		return issuer == null || issuer.isBlank() ? null : issuer.trim();
+	}
 
 	public static void main(String[] args) {
 		SpringApplication.run(TestFhirServer.class, args);
@@ -137,7 +154,9 @@ public class TestFhirServer {
 			DatabaseBackedPagingProvider pagingProvider,
 			JpaStorageSettings storageSettings,
 			ISearchParamRegistry searchParamRegistry,
-			IValidationSupport validationSupport) {
+			IValidationSupport validationSupport,
+			IInterceptorService interceptorService)
+			throws MalformedURLException {
 		FhirContext ctx = systemDao.getContext();
 		ctx.setNarrativeGenerator(new NullNarrativeGenerator());
 		RestfulServer server = new RestfulServer(ctx);
@@ -151,7 +170,29 @@ public class TestFhirServer {
 				server, systemDao, storageSettings, searchParamRegistry, validationSupport);
 		capabilities.setImplementationDescription("wb_fhir test server (HAPI FHIR JPA, H2 in memory)");
 		server.setServerConformanceProvider(capabilities);
+		String issuer = authIssuer();
+		if (issuer != null) {
+			String jwks = System.getenv(AUTH_JWKS_ENV);
+			if (jwks == null || jwks.isBlank()) {
+				jwks = issuer.replaceAll("/+$", "") + "/jwks";
+			}
+			SmartAuthInterceptor auth = new SmartAuthInterceptor(ctx, issuer, URI.create(jwks).toURL());
+			server.registerInterceptor(auth); // request pointcuts
+			interceptorService.registerInterceptor(auth); // storage pointcuts (also inside transactions)
+		}
 		return server;
+	}
+
+	@Bean
+	public ServletRegistrationBean<SmartConfigurationServlet> smartConfigurationServlet() {
+		String issuer = authIssuer();
+		// Without auth the path is mapped to nothing that answers (404), as on a server without SMART.
+		ServletRegistrationBean<SmartConfigurationServlet> reg = new ServletRegistrationBean<>(
+				new SmartConfigurationServlet(issuer == null ? "http://127.0.0.1:9" : issuer),
+				"/fhir/.well-known/smart-configuration");
+		reg.setName("smart-configuration");
+		reg.setEnabled(issuer != null);
+		return reg;
 	}
 
 	@Bean
