@@ -1,6 +1,7 @@
 package uk.wb.fhirserver;
 
 import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
+import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
@@ -43,7 +44,7 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
 /**
  * wb_fhir's FHIR R4 test server: HAPI FHIR's JPA storage (H2 in memory) behind HAPI's
  * RestfulServer on /fhir/*, in an embedded Tomcat. Only what the tests need is wired:
- * CRUD, search/paging, transactions, history and $validate. For tests only.
+ * CRUD, search/paging, transactions, history, $validate and Bulk Data $export. For tests only.
  */
 // Boot would otherwise set up JPA itself, an Elasticsearch client (HAPI ships the ES client
 // for its optional Hibernate Search backend), Thymeleaf and Quartz: we want none of them.
@@ -137,12 +138,15 @@ public class TestFhirServer {
 			DatabaseBackedPagingProvider pagingProvider,
 			JpaStorageSettings storageSettings,
 			ISearchParamRegistry searchParamRegistry,
-			IValidationSupport validationSupport) {
+			IValidationSupport validationSupport,
+			BulkDataExportProvider bulkDataExportProvider) {
 		FhirContext ctx = systemDao.getContext();
 		ctx.setNarrativeGenerator(new NullNarrativeGenerator());
 		RestfulServer server = new RestfulServer(ctx);
 		server.registerProviders(resourceProviders.createProviders());
 		server.registerProvider(systemProvider);
+		// Bulk Data $export (system, Patient and Group level): `wb-fhir report --server` reads through it.
+		server.registerProvider(bulkDataExportProvider);
 		pagingProvider.setDefaultPageSize(20);
 		pagingProvider.setMaximumPageSize(500);
 		server.setPagingProvider(pagingProvider);

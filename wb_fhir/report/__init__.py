@@ -1,0 +1,28 @@
+"""Population report and research export: the study's measures over a caseload, at any scale.
+
+Sources (map files, NDJSON of a Bulk Data export, a FHIR server) become a :class:`Dataset` of
+NDJSON files; an engine (DuckDB embedded, or Spark) builds flat tables from it and runs the
+measures' SQL; :func:`report_json` applies disclosure control.
+"""
+
+from wb_fhir.report.dataset import Dataset, ndjson_dataset, split_sources, stage_map_files
+from wb_fhir.report.disclosure import percent, protect, report_json
+from wb_fhir.report.engines import ENGINES, measure_population, open_engine
+from wb_fhir.report.measures import Change, PopulationMeasures, Share, Spread
+
+__all__ = [
+    "ENGINES",
+    "Change",
+    "Dataset",
+    "PopulationMeasures",
+    "Share",
+    "Spread",
+    "measure_population",
+    "ndjson_dataset",
+    "open_engine",
+    "percent",
+    "protect",
+    "report_json",
+    "split_sources",
+    "stage_map_files",
+]
