@@ -33,10 +33,9 @@ class Person:
 
 
 def _connection(rng: random.Random, n: int, rings: int) -> Connection:
-    kind = rng.choice(list(Kind))
-    weights = [
-        6 if c in (Category.FAMILY, Category.HOME, Category.PRACTITIONER) else 1 for c in CATEGORIES_BY_KIND[kind]
-    ]
+    kind = rng.choices(list(Kind), [3, 1, 1])[0]
+    common = {Category.FAMILY: 8, Category.PARTNER: 2, Category.HOME: 6, Category.PRACTITIONER: 5, Category.FRIEND: 4}
+    weights = [common.get(c, 1) for c in CATEGORIES_BY_KIND[kind]]
     category = rng.choices(CATEGORIES_BY_KIND[kind], weights)[0]
     roles: tuple[Role, ...] = ()
     if kind is Kind.PERSON and category is Category.PRACTITIONER:
@@ -94,7 +93,7 @@ def population(people: int, seed: int = 19, *, rng: random.Random | None = None)
         nhs = random_nhs_number(rng)
         first = START + timedelta(days=rng.randrange(0, 600))
         count = rng.choice([1, 1, 2, 3])
-        days = sorted({first + timedelta(days=rng.randrange(0, 400)) for _ in range(count)} | {first})
+        days = sorted({first} | {first + timedelta(days=rng.randrange(1, 400)) for _ in range(count - 1)})
         maps = [make_map(rng, nhs, d) for d in days]
         if count == 3 and rng.random() < 0.5:
             # Two maps on the latest day: the later id in sort order is the latest map.
