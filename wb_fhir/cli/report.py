@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,16 +18,21 @@ from wb_fhir.cli._server import collect_server_options, make_client, server_opti
 from wb_fhir.errors import InputError
 from wb_fhir.report import (
     ENGINES,
+    FORMATS,
     Dataset,
+    Pseudonyms,
     measure_population,
     ndjson_dataset,
+    open_engine,
+    read_population,
+    report_csv,
+    report_html,
     report_json,
+    research_export,
     split_sources,
     stage_map_files,
+    summary_lines,
 )
-from wb_fhir.report.page import report_csv, report_html
-from wb_fhir.report.server import read_population
-from wb_fhir.report.study import summary_lines
 from wb_fhir.review import html_to_pdf
 
 REPORT_SUFFIXES = (".html", ".pdf", ".csv")
@@ -60,9 +66,7 @@ def _gather(
         assert client is not None
         fetched = work / "server"
         fetched.mkdir(mode=0o700)
-        read = read_population(
-            client, fetched, group=group, method=read_by, progress=lambda m: click.echo(m, err=True)
-        )
+        read = read_population(client, fetched, group=group, method=read_by, progress=lambda m: click.echo(m, err=True))
         click.echo(f"read {read.resources} resource(s) from the server by {read.method}", err=True)
         dataset = dataset + read.dataset
     return dataset
@@ -143,4 +147,72 @@ def report(
         click.echo("\n".join(summary_lines(published)))
 
 
-COMMANDS = [report]
+SECRET_ENV = "WB_FHIR_EXPORT_SECRET"  # noqa: S105 - the name of the env var, not a secret
+
+
+def _secret(secret_file: Path | None) -> bytes:
+    if secret_file is not None:
+        return secret_file.read_bytes()
+    value = os.environ.get(SECRET_ENV)
+    if not value:
+        raise InputError(
+            f"the export needs a secret for its pseudonyms: --secret-file FILE or the {SECRET_ENV} env "
+            "(keep it: the same secret gives the same pseudonyms in a later export)"
+        )
+    return value.encode("utf-8")
+
+
+@click.command("export")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="What to write.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="New folder for the export.")
+@click.option(
+    "--secret-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"File holding the secret of the keyed-hash pseudonyms (or the {SECRET_ENV} env; 16 bytes or more).",
+)
+@click.option("--keep-labels", is_flag=True, help="Also export connection labels (they can identify people).")
+@_since
+@_until
+@_engine
+@_group
+@_read_by
+@server_options(outbox=False)
+@collect_server_options
+@click.pass_context
+def export(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    fmt: str,
+    output: Path,
+    secret_file: Path | None,
+    keep_labels: bool,
+    since: datetime | None,
+    until: datetime | None,
+    engine: str,
+    group: str | None,
+    read_by: str,
+    opts: dict[str, Any],
+) -> None:
+    """De-identified research export of maps, connections and ties: CSV, GraphML or Network Canvas CSV.
+
+    People, maps and connections get keyed-hash pseudonyms (HMAC-SHA256 with your secret); no
+    NHS number, name or connection id is written, and labels only with --keep-labels. A data
+    dictionary (dictionary.csv) describes every column.
+    """
+    names = Pseudonyms(_secret(secret_file))
+    if since and until and since > until:
+        raise InputError(f"the period is empty: {since.date()} is after {until.date()}")
+    with _workdir() as work:
+        dataset = _gather(ctx, sources, opts, group, read_by, work)
+        with open_engine(engine, work, dataset) as loaded:
+            result = research_export(
+                loaded.stream, output, fmt, names, keep_labels=keep_labels, since=_day(since), until=_day(until)
+            )
+    click.echo(
+        f"wrote {result.folder}: {result.maps} map(s), {result.connections} connection(s), {result.ties} tie(s) "
+        f"({', '.join(result.files)})"
+    )
+
+
+COMMANDS = [report, export]

@@ -33,9 +33,7 @@ class Bar:
     series: int = 0
 
 
-def bar_chart(
-    chart_id: str, title: str, description: str, bars: list[Bar], *, maximum: float | None = None
-) -> str:
+def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar], *, maximum: float | None = None) -> str:
     """A horizontal bar chart; bars with the same ``group`` sit together under its heading."""
     values = [b.value for b in bars if b.value is not None]
     top = maximum if maximum is not None else max(values, default=0.0) or 1.0

@@ -139,9 +139,8 @@ def _change_chart(report: dict[str, Any]) -> tuple[Markup, str]:
         for direction, word in (("up", up), ("same", same), ("down", down)):
             bars.append(Bar(word.capitalize(), _value(c[direction]), share_text(c[direction]), title))
         sentences.append(f"{title}: {up} for {share_text(c['up'])}, {down} for {share_text(c['down'])}")
-    words = (
-        f"First map against latest, for {figure_text(change['people'])} people with two or more maps. "
-        + "; ".join(sentences)
+    words = f"First map against latest, for {figure_text(change['people'])} people with two or more maps. " + "; ".join(
+        sentences
     )
     return Markup(bar_chart("c-change", "Change between reviews", words, bars, maximum=100.0)), words  # noqa: S704
 

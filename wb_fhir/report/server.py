@@ -53,7 +53,9 @@ def offers_export(statement: dict[str, Any], group: str | None) -> bool:
         if group is None:
             operations = rest.get("operation", [])
         else:
-            operations = [op for r in rest.get("resource", []) if r.get("type") == "Group" for op in r.get("operation", [])]
+            operations = [
+                op for r in rest.get("resource", []) if r.get("type") == "Group" for op in r.get("operation", [])
+            ]
         if any(str(op.get("name", "")).lstrip("$") == "export" for op in operations):
             return True
     return False

@@ -80,8 +80,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         else f"quartiles {figure_text(quartiles)}"
     )
     lines = [
-        f"People: {figure_text(report['people'])}, maps: {figure_text(report['maps'])}"
-        f" (the study: {STUDY_MAPS} maps)",
+        f"People: {figure_text(report['people'])}, maps: {figure_text(report['maps'])} (the study: {STUDY_MAPS} maps)",
     ]
     for h in HEADLINES:
         lines.append(f"{h.words}: {share_text(report[h.key])}; the study: {h.study}")

@@ -2,6 +2,7 @@ package uk.wb.fhirserver;
 
 import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
 import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
+import ca.uhn.fhir.batch2.maintenance.JobMaintenanceServiceImpl;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
@@ -26,6 +27,7 @@ import jakarta.persistence.EntityManagerFactory;
 import java.util.HashMap;
 import java.util.Map;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -83,6 +85,20 @@ public class TestFhirServer {
 		// Keep conditional-URL matching strict and synchronous.
 		s.setMatchUrlCacheEnabled(false);
 		return s;
+	}
+
+	/** Batch2 jobs (Bulk Data $export) advance one step per maintenance pass: every 2 s here, not every minute. */
+	@Bean
+	public static BeanPostProcessor fastJobMaintenance() {
+		return new BeanPostProcessor() {
+			@Override
+			public Object postProcessAfterInitialization(Object bean, String name) {
+				if (bean instanceof JobMaintenanceServiceImpl maintenance) {
+					maintenance.setScheduledJobFrequencyMillis(2000);
+				}
+				return bean;
+			}
+		};
 	}
 
 	@Bean
