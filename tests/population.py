@@ -9,18 +9,31 @@ Python, on purpose without any code of ``wb_fhir.report``: the tests compare the
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from strategies import random_nhs_number
 
+from wb_fhir.fhir import questionnaire_response
+from wb_fhir.mapfile import save_map
 from wb_fhir.model import Connection, Subject, Tie, WellbeingMap, stable_uuid
-from wb_fhir.terminology import CATEGORIES_BY_KIND, TIE_RULES, Category, Impact, Kind, Role, Status
+from wb_fhir.terminology import (
+    CATEGORIES_BY_KIND,
+    NHS_NUMBER_SYSTEM,
+    TIE_RULES,
+    Category,
+    Impact,
+    Kind,
+    Role,
+    Status,
+)
 
 START = date(2024, 1, 1)
 LABELS = ["Mum", "Dad", "Sam <b>", "Café & Co", "Gym", "Library", "Allotment", "CPN", "Book club", "Priya"]
@@ -233,3 +246,46 @@ def expected(maps: list[WellbeingMap], *, since: date | None = None, until: date
             ),
         },
     }
+
+
+# --- the population as sources ----------------------------------------------------------------
+
+
+def write_map_files(maps: list[WellbeingMap], folder: Path) -> Path:
+    """Each map as a YAML file in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, m in enumerate(maps):
+        save_map(m, folder / f"map-{n:05d}.yaml")
+    return folder
+
+
+def write_bulk_export(maps: list[WellbeingMap], folder: Path) -> list[Path]:
+    """The maps as a server's Bulk Data export gives them: QuestionnaireResponses that point at
+    Patients by id (``Patient/p-<NHS number>``), and the Patients with their NHS numbers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    qrs, patients = folder / "QuestionnaireResponse.ndjson", folder / "Patient.ndjson"
+    seen: set[str] = set()
+    with qrs.open("w", encoding="utf-8") as q, patients.open("w", encoding="utf-8") as p:
+        for n, m in enumerate(maps):
+            nhs = m.subject.nhs_number or ""
+            qr = questionnaire_response(m)
+            qr["id"] = f"qr-{n}"
+            qr["subject"] = {"reference": f"Patient/p-{nhs}"}
+            q.write(json.dumps(qr) + "\n")
+            if nhs not in seen:
+                seen.add(nhs)
+                patient = {
+                    "resourceType": "Patient",
+                    "id": f"p-{nhs}",
+                    "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}],
+                }
+                p.write(json.dumps(patient) + "\n")
+    return [qrs, patients]
+
+
+PUBLICATION_KEYS = ("disclosure_control", "suppressed", "period")
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without the keys that describe how it was made (to compare with :func:`expected`)."""
+    return {k: v for k, v in report.items() if k not in PUBLICATION_KEYS}

@@ -19,7 +19,7 @@ RULE = (
     "NHS Digital disclosure control: counts from 1 to 7 are suppressed (*), other counts are rounded "
     "to the nearest 5, and percentages are computed from the rounded counts"
 )
-NO_RULE = "no disclosure control (--no-suppression): exact counts, for the team's own audit only"
+NO_RULE = "no disclosure control: exact counts, for the team's own audit only"
 
 Figure = int | float | str | None
 
