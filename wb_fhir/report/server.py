@@ -33,6 +33,8 @@ NDJSON = "application/fhir+ndjson"
 PAGE_SIZE = 200
 MEMBERS_PER_SEARCH = 50
 DEFAULT_WAIT = 3600.0
+MAX_POLL = 10.0
+"""Poll at least this often (seconds), whatever Retry-After says: some servers ask a fixed 120 s."""
 _REFUSED = (400, 404, 405, 501)
 
 
@@ -68,6 +70,7 @@ def read_population(
     group: str | None = None,
     method: str = "auto",
     wait: float = DEFAULT_WAIT,
+    max_poll: float = MAX_POLL,
     progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ServerRead:
@@ -80,7 +83,7 @@ def read_population(
         offered = offers_export(client.capabilities(), group)
         if offered or method == "export":
             try:
-                return _bulk_export(client, folder, group, wait, say, sleep)
+                return _bulk_export(client, folder, group, wait, max_poll, say, sleep)
             except ServerError as exc:
                 if method == "export" or exc.status not in _REFUSED:
                     raise
@@ -98,6 +101,7 @@ def _bulk_export(
     folder: Path,
     group: str | None,
     wait: float,
+    max_poll: float,
     say: Callable[[str], None],
     sleep: Callable[[float], None],
 ) -> ServerRead:
@@ -113,7 +117,7 @@ def _bulk_export(
         raise ServerError(f"$export kick-off answered {kick.status} without a status URL (Content-Location)")
     say("$export started; waiting for the server")
     try:
-        manifest = _poll(client, client.url(status_url), wait, say, sleep)
+        manifest = _poll(client, client.url(status_url), wait, max_poll, say, sleep)
         qrs: list[Path] = []
         patients: list[Path] = []
         count = 0
@@ -159,7 +163,12 @@ def _raw(client: FhirClient, url: str, accept: str, *, auth: bool = True, stream
 
 
 def _poll(
-    client: FhirClient, url: str, wait: float, say: Callable[[str], None], sleep: Callable[[float], None]
+    client: FhirClient,
+    url: str,
+    wait: float,
+    max_poll: float,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None],
 ) -> dict[str, Any]:
     deadline = time.monotonic() + wait
     delay = 1.0
@@ -181,7 +190,7 @@ def _poll(
         if progress:
             say(f"$export: {progress[:80]}")
         asked = response.headers.get("Retry-After", "")
-        delay = min(float(asked), 60.0) if asked.isdigit() else min(delay * 1.5, 30.0)
+        delay = min(float(asked), max_poll) if asked.isdigit() else min(delay * 1.5, max_poll)
         sleep(delay)
 
 
