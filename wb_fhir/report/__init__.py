@@ -15,12 +15,12 @@ from wb_fhir.report.server import ServerRead, read_population
 from wb_fhir.report.study import HEADLINES, summary_lines
 
 __all__ = [
-    "ENGINES",
-    "FORMATS",
-    "HEADLINES",
     "Change",
     "Dataset",
+    "ENGINES",
     "ExportResult",
+    "FORMATS",
+    "HEADLINES",
     "PopulationMeasures",
     "Pseudonyms",
     "ServerRead",
