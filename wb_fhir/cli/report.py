@@ -17,8 +17,6 @@ from wb_fhir._files import atomic_write
 from wb_fhir.cli._server import collect_server_options, make_client, server_options
 from wb_fhir.errors import InputError
 from wb_fhir.report import (
-    ENGINES,
-    FORMATS,
     Dataset,
     Pseudonyms,
     measure_population,
@@ -33,6 +31,8 @@ from wb_fhir.report import (
     stage_map_files,
     summary_lines,
 )
+from wb_fhir.report.engines import ENGINES
+from wb_fhir.report.export import FORMATS
 from wb_fhir.review import html_to_pdf
 
 REPORT_SUFFIXES = (".html", ".pdf", ".csv")

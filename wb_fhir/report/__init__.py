@@ -7,20 +7,17 @@ measures' SQL; :func:`report_json` applies disclosure control.
 
 from wb_fhir.report.dataset import Dataset, ndjson_dataset, split_sources, stage_map_files
 from wb_fhir.report.disclosure import percent, protect, report_json
-from wb_fhir.report.engines import ENGINES, measure_population, open_engine
-from wb_fhir.report.export import FORMATS, ExportResult, Pseudonyms, research_export
+from wb_fhir.report.engines import measure_population, open_engine
+from wb_fhir.report.export import ExportResult, Pseudonyms, research_export
 from wb_fhir.report.measures import Change, PopulationMeasures, Share, Spread
 from wb_fhir.report.page import report_csv, report_html
 from wb_fhir.report.server import ServerRead, read_population
-from wb_fhir.report.study import HEADLINES, summary_lines
+from wb_fhir.report.study import summary_lines
 
 __all__ = [
     "Change",
     "Dataset",
-    "ENGINES",
     "ExportResult",
-    "FORMATS",
-    "HEADLINES",
     "PopulationMeasures",
     "Pseudonyms",
     "ServerRead",

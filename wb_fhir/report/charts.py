@@ -45,7 +45,7 @@ def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar], *, m
         if bar.group and bar.group != group:
             group = bar.group
             y += GROUP_GAP if y else 0
-            parts.append(f'<text x="0" y="{y + 13}" class="group">{escape(group)}</text>')
+            parts.append(f'<text x="0" y="{y + 13}" font-weight="bold">{escape(group)}</text>')
             y += BAR_HEIGHT
         fill = FILLS[bar.series % len(FILLS)]
         parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + 13}" text-anchor="end">{escape(bar.label)}</text>')
