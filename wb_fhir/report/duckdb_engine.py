@@ -14,7 +14,7 @@ from typing import Any
 
 from wb_fhir.errors import InputError
 from wb_fhir.report.dataset import Dataset
-from wb_fhir.report.tables import CATEGORY_LINKS, CONSTANTS, PATIENT, QUESTIONNAIRE_RESPONSE, L, Schema, duckdb_type
+from wb_fhir.report.tables import CONSTANTS, PATIENT, QUESTIONNAIRE_RESPONSE, L, Schema, duckdb_type
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,24 @@ def flatten_sql(dataset: Dataset) -> list[str]:
         if dataset.patients
         else "CREATE TEMP TABLE patients AS SELECT NULL::VARCHAR AS ref, NULL::VARCHAR AS nhs WHERE false"
     )
+
+    def first(items: str, link: str, value: str) -> str:
+        # The first answer of the first item with this linkId (NULL when there is none).
+        return f"list_filter({items}, lambda f: f.linkId = {L[link]})[1].answer[1].{value}"
+
+    def connection(field: str, link: str, value: str) -> str:
+        return f"{field} := {first('g.item', link, value)}"
+
+    categories = ", ".join(
+        first("g.item", link, "valueCoding.code")
+        for link in ("CONNECTION_CATEGORY_PERSON", "CONNECTION_CATEGORY_PLACE", "CONNECTION_CATEGORY_ACTIVITY")
+    )
+    # One pass over the JSON: each response becomes one row holding its connections and ties as
+    # lists of flat structs (list functions, not an unnest and regroup of every item).
     return [
         patients,
         f"""CREATE TEMP TABLE qr AS
-        SELECT * FROM (
+        SELECT * EXCLUDE (copy) FROM (
           SELECT *, row_number() OVER (PARTITION BY map_id
                       ORDER BY last_updated DESC NULLS LAST, resource_id DESC NULLS LAST, filename DESC) AS copy
           FROM (
@@ -72,60 +86,50 @@ def flatten_sql(dataset: Dataset) -> list[str]:
                    nullif(regexp_extract(subject.reference, '(Patient/[^/]+)', 1), '') AS subject_ref,
                    CASE WHEN subject.identifier.system = {c["nhs_system"]} THEN subject.identifier.value END
                      AS subject_nhs,
-                   substr(authored, 1, 10) AS authored, meta.lastUpdated AS last_updated, id AS resource_id,
-                   filename, item
+                   coalesce({first("item", "DATE", "valueDate")}, substr(authored, 1, 10)) AS date,
+                   {first("item", "TIME_AT_HOME", "valueInteger")} AS time_at_home,
+                   meta.lastUpdated AS last_updated, id AS resource_id, filename,
+                   [struct_pack(
+                      {connection("connection_id", "CONNECTION_ID", "valueString")},
+                      {connection("kind", "CONNECTION_KIND", "valueCoding.code")},
+                      category := coalesce({categories}),
+                      {connection("ring", "CONNECTION_RING", "valueInteger")},
+                      {connection("impact", "CONNECTION_IMPACT", "valueCoding.code")},
+                      status := coalesce({first("g.item", "CONNECTION_STATUS", "valueCoding.code")}, 'current'),
+                      {connection("frequency", "CONNECTION_FREQUENCY", "valueCoding.code")},
+                      {connection("disclosure", "CONNECTION_DISCLOSURE", "valueCoding.code")},
+                      {connection("label", "CONNECTION_LABEL", "valueString")},
+                      roles := flatten([[a.valueCoding.code FOR a IN f.answer]
+                                        FOR f IN g.item IF f.linkId = {L["CONNECTION_ROLES"]}]))
+                    FOR g IN item IF g.linkId = {L["CONNECTION"]}] AS conns,
+                   [struct_pack(
+                      {connection("from_id", "TIE_FROM", "valueString")},
+                      {connection("to_id", "TIE_TO", "valueString")},
+                      {connection("type", "TIE_TYPE", "valueCoding.code")})
+                    FOR g IN item IF g.linkId = {L["TIE"]}] AS tie_list
             FROM {read_qr}
             WHERE resourceType = 'QuestionnaireResponse'
               AND split_part(questionnaire, '|', 1) = {c["questionnaire"]}))
         WHERE copy = 1""",
-        """CREATE TEMP TABLE top_items AS
-        SELECT map_id, unnest(item) AS it, generate_subscripts(item, 1) AS pos FROM qr""",
-        f"""CREATE TEMP TABLE maps AS
+        """CREATE TEMP TABLE maps AS
         SELECT q.map_id,
                coalesce('nhs:' || p.nhs, 'nhs:' || q.subject_nhs, 'ref:' || q.subject_ref) AS person,
-               coalesce(t.date, q.authored) AS date,
-               t.time_at_home
-        FROM qr q
-        LEFT JOIN patients p ON p.ref = q.subject_ref
-        LEFT JOIN (
-          SELECT map_id,
-                 max(CASE WHEN it.linkId = {L["DATE"]} THEN it.answer[1].valueDate END) AS date,
-                 max(CASE WHEN it.linkId = {L["TIME_AT_HOME"]} THEN it.answer[1].valueInteger END) AS time_at_home
-          FROM top_items GROUP BY map_id) t ON t.map_id = q.map_id
+               q.date, q.time_at_home
+        FROM qr q LEFT JOIN patients p ON p.ref = q.subject_ref
         WHERE coalesce(p.nhs, q.subject_nhs, q.subject_ref) IS NOT NULL""",
-        f"""CREATE TEMP TABLE fields AS
-        SELECT map_id, it.linkId AS grp, pos, unnest(it.item) AS f
-        FROM top_items WHERE it.linkId IN ({L["CONNECTION"]}, {L["TIE"]})""",
-        f"""CREATE TEMP TABLE connections AS
-        SELECT map_id, map_id || '#' || pos AS key,
-               max(CASE WHEN f.linkId = {L["CONNECTION_ID"]} THEN f.answer[1].valueString END) AS connection_id,
-               max(CASE WHEN f.linkId = {L["CONNECTION_KIND"]} THEN f.answer[1].valueCoding.code END) AS kind,
-               max(CASE WHEN f.linkId IN ({CATEGORY_LINKS}) THEN f.answer[1].valueCoding.code END) AS category,
-               max(CASE WHEN f.linkId = {L["CONNECTION_RING"]} THEN f.answer[1].valueInteger END) AS ring,
-               max(CASE WHEN f.linkId = {L["CONNECTION_IMPACT"]} THEN f.answer[1].valueCoding.code END) AS impact,
-               coalesce(max(CASE WHEN f.linkId = {L["CONNECTION_STATUS"]} THEN f.answer[1].valueCoding.code END),
-                        'current') AS status,
-               max(CASE WHEN f.linkId = {L["CONNECTION_FREQUENCY"]} THEN f.answer[1].valueCoding.code END)
-                 AS frequency,
-               max(CASE WHEN f.linkId = {L["CONNECTION_DISCLOSURE"]} THEN f.answer[1].valueCoding.code END)
-                 AS disclosure,
-               max(CASE WHEN f.linkId = {L["CONNECTION_LABEL"]} THEN f.answer[1].valueString END) AS label
-        FROM fields WHERE grp = {L["CONNECTION"]} AND map_id IN (SELECT map_id FROM maps)
-        GROUP BY map_id, pos""",
-        f"""CREATE TEMP TABLE roles AS
-        SELECT DISTINCT key, a.valueCoding.code AS role FROM (
-          SELECT map_id || '#' || pos AS key, unnest(f.answer) AS a
-          FROM fields WHERE grp = {L["CONNECTION"]} AND f.linkId = {L["CONNECTION_ROLES"]})
-        WHERE key IN (SELECT key FROM connections) AND a.valueCoding.code IS NOT NULL""",
-        f"""CREATE TEMP TABLE ties AS
-        SELECT map_id,
-               max(CASE WHEN f.linkId = {L["TIE_FROM"]} THEN f.answer[1].valueString END) AS from_id,
-               max(CASE WHEN f.linkId = {L["TIE_TO"]} THEN f.answer[1].valueString END) AS to_id,
-               max(CASE WHEN f.linkId = {L["TIE_TYPE"]} THEN f.answer[1].valueCoding.code END) AS type
-        FROM fields WHERE grp = {L["TIE"]} AND map_id IN (SELECT map_id FROM maps)
-        GROUP BY map_id, pos""",
-        "DROP TABLE fields",
-        "DROP TABLE top_items",
+        """CREATE TEMP TABLE connections_roles AS
+        SELECT map_id, map_id || '#' || pos AS key, c.* FROM (
+          SELECT map_id, unnest(conns) AS c, generate_subscripts(conns, 1) AS pos
+          FROM qr WHERE map_id IN (SELECT map_id FROM maps))""",
+        """CREATE TEMP TABLE connections AS SELECT * EXCLUDE (roles) FROM connections_roles""",
+        """CREATE TEMP TABLE roles AS
+        SELECT DISTINCT key, role FROM (SELECT key, unnest(roles) AS role FROM connections_roles)
+        WHERE role IS NOT NULL""",
+        """CREATE TEMP TABLE ties AS
+        SELECT map_id, t.* FROM (
+          SELECT map_id, unnest(tie_list) AS t FROM qr WHERE map_id IN (SELECT map_id FROM maps))""",
+        "DROP TABLE connections_roles",
+        "DROP TABLE qr",
     ]
 
 
