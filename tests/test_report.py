@@ -296,3 +296,15 @@ def test_server_in_the_environment_is_not_read_when_files_are_given(map_folder: 
     # An unreachable server in WB_FHIR_SERVER must not turn a report of files into a server read.
     result = run("report", str(map_folder), "--json", env={"WB_FHIR_SERVER": "http://127.0.0.1:9/fhir"})
     assert result.exit_code == 0, result.output
+
+
+def test_report_of_parquet_equals_the_report_of_ndjson(bulk: list[Path], tmp_path: Path) -> None:
+    # Parquet as another tool writes it from the Bulk export: its own types, every field it found.
+    import duckdb
+
+    parquet = []
+    for f in bulk:
+        target = tmp_path / f.with_suffix(".parquet").name
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_ndjson_auto('{f}')) TO '{target}' (FORMAT parquet)")
+        parquet.append(str(target))
+    assert comparable(report(*parquet, "--no-suppression")) == expected(MAPS)

@@ -1,6 +1,7 @@
 """The same report on Apache Spark (pyspark, local[*]) as on DuckDB: equal JSON, known answers.
 
-CPU-heavy (a JVM and a Spark session): the population is small and Spark runs once.
+CPU-heavy (a JVM and a Spark session): the population is small and Spark runs once, on a Bulk
+export split between NDJSON and Parquet so that both of its readers are exercised.
 """
 
 from __future__ import annotations
@@ -20,9 +21,24 @@ pytest.importorskip("pyspark")
 MAPS = all_maps(population(20, seed=1903))
 
 
+def split_export(folder: Path) -> list[str]:
+    """Half the responses as NDJSON, half as Parquet (written by DuckDB), Patients as NDJSON."""
+    import duckdb
+
+    responses, patients = write_bulk_export(MAPS, folder)
+    lines = responses.read_text(encoding="utf-8").splitlines(keepends=True)
+    half = len(lines) // 2
+    first, second = folder / "a.QuestionnaireResponse.ndjson", folder / "b.ndjson"
+    first.write_text("".join(lines[:half]), encoding="utf-8")
+    second.write_text("".join(lines[half:]), encoding="utf-8")
+    parquet = folder / "b.QuestionnaireResponse.parquet"
+    duckdb.connect().execute(f"COPY (SELECT * FROM read_ndjson_auto('{second}')) TO '{parquet}' (FORMAT parquet)")
+    return [str(first), str(parquet), str(patients)]
+
+
 @pytest.mark.slow
 def test_spark_and_duckdb_give_equal_json(tmp_path: Path) -> None:
-    files = [str(p) for p in write_bulk_export(MAPS, tmp_path / "bulk")]
+    files = split_export(tmp_path)
     answers = {}
     for engine in ("duckdb", "spark"):
         result = CliRunner().invoke(

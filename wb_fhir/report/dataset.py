@@ -20,6 +20,7 @@ from wb_fhir.fhir import questionnaire_response
 from wb_fhir.mapfile import iter_map_files, load_map
 
 NDJSON_SUFFIXES = (".ndjson",)
+PARQUET_SUFFIXES = (".parquet",)
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,12 @@ class Dataset:
 
 
 def is_ndjson(path: Path) -> bool:
-    """Whether a source path is an NDJSON file (by suffix)."""
-    return path.suffix.lower() in NDJSON_SUFFIXES
+    """Whether a source path is a file of FHIR resources, NDJSON or Parquet (by suffix)."""
+    return path.suffix.lower() in (*NDJSON_SUFFIXES, *PARQUET_SUFFIXES)
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
 
 
 def split_sources(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
@@ -53,7 +58,22 @@ def split_sources(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
     return ndjson, maps
 
 
+def _first_parquet_type(path: Path) -> str | None:
+    import duckdb
+
+    if not path.is_file():
+        raise InputError("no such file", str(path))
+    quoted = str(path).replace("'", "''")
+    try:
+        row = duckdb.connect().execute(f"SELECT resourceType FROM read_parquet('{quoted}') LIMIT 1").fetchone()
+    except duckdb.Error as exc:
+        raise InputError(f"is not a Parquet file of FHIR resources ({str(exc).splitlines()[0]})", str(path)) from None
+    return str(row[0]) if row and row[0] is not None else None
+
+
 def _first_type(path: Path) -> str | None:
+    if is_parquet(path):
+        return _first_parquet_type(path)
     try:
         with path.open("rb") as f:
             for raw in f:
@@ -71,7 +91,7 @@ def _first_type(path: Path) -> str | None:
 
 
 def ndjson_dataset(files: Sequence[Path]) -> Dataset:
-    """Sort NDJSON files by the resource type they hold; files of other types are left out."""
+    """Sort NDJSON (or Parquet) files by the resource type they hold; files of other types are left out."""
     responses: list[Path] = []
     patients: list[Path] = []
     for f in files:

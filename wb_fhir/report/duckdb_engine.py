@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from wb_fhir.errors import InputError
-from wb_fhir.report.dataset import Dataset
-from wb_fhir.report.tables import CONSTANTS, PATIENT, QUESTIONNAIRE_RESPONSE, L, Schema, duckdb_type
+from wb_fhir.report.dataset import Dataset, is_parquet
+from wb_fhir.report.tables import CONSTANTS, PATIENT, QUESTIONNAIRE_RESPONSE, L, Schema, duckdb_structure, duckdb_type
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +37,45 @@ def _files(paths: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
+def _reader(files: Sequence[Path], schema: dict[str, Schema]) -> str:
+    """A table of the typed fields (and ``filename``) of NDJSON and Parquet files of FHIR resources.
+
+    Parquet is read whatever its writer's types: each row goes to JSON and back through the same
+    typed structure, so fields missing from a file are NULL rather than an error.
+    """
+    parts = []
+    ndjson = [f for f in files if not is_parquet(f)]
+    parquet = [f for f in files if is_parquet(f)]
+    if ndjson:
+        parts.append(
+            f"SELECT * FROM read_json({_files(ndjson)}, format='newline_delimited', "
+            f"columns={_struct(schema)}, filename=true)"
+        )
+    if parquet:
+        structure = duckdb_structure(schema).replace("'", "''")
+        parts.append(
+            f"SELECT unnest(json_transform(to_json(p), '{structure}')), p.filename "
+            f"FROM read_parquet({_files(parquet)}, filename=true, union_by_name=true) p"
+        )
+    if not parts:
+        parts.append(
+            "SELECT "
+            + ", ".join(f"NULL::{duckdb_type(kind)} AS {name}" for name, kind in schema.items())
+            + ", NULL::VARCHAR AS filename WHERE false"
+        )
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+
+
 def flatten_sql(dataset: Dataset) -> list[str]:
     """The statements that build the flat tables of :mod:`wb_fhir.report.tables` in DuckDB."""
     c = CONSTANTS
-    read_qr = (
-        f"read_json({_files(dataset.questionnaire_responses)}, format='newline_delimited', "
-        f"columns={_struct(QUESTIONNAIRE_RESPONSE)}, filename=true)"
-        if dataset.questionnaire_responses
-        else "(SELECT "
-        + ", ".join(f"NULL::{duckdb_type(kind)} AS {name}" for name, kind in QUESTIONNAIRE_RESPONSE.items())
-        + ", NULL::VARCHAR AS filename WHERE false)"
-    )
-    patients = (
-        f"""CREATE TEMP TABLE patients AS
+    read_qr = _reader(dataset.questionnaire_responses, QUESTIONNAIRE_RESPONSE)
+    patients = f"""CREATE TEMP TABLE patients AS
         SELECT ref, min(nhs) AS nhs FROM (
           SELECT 'Patient/' || id AS ref, i.value AS nhs FROM (
-            SELECT id, unnest(identifier) AS i
-            FROM read_json({_files(dataset.patients)}, format='newline_delimited',
-                           columns={_struct(PATIENT)})
+            SELECT id, unnest(identifier) AS i FROM {_reader(dataset.patients, PATIENT)}
             WHERE resourceType = 'Patient')
           WHERE i.system = {c["nhs_system"]}) GROUP BY ref"""
-        if dataset.patients
-        else "CREATE TEMP TABLE patients AS SELECT NULL::VARCHAR AS ref, NULL::VARCHAR AS nhs WHERE false"
-    )
 
     def first(items: str, link: str, value: str) -> str:
         # The first answer of the first item with this linkId (NULL when there is none).

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wb_fhir.errors import InputError
-from wb_fhir.report.dataset import Dataset
+from wb_fhir.report.dataset import Dataset, is_parquet
 from wb_fhir.report.tables import CATEGORY_LINKS, CONSTANTS, PATIENT, QUESTIONNAIRE_RESPONSE, L, Schema, spark_type
 
 log = logging.getLogger(__name__)
@@ -140,11 +140,20 @@ class SparkEngine:
     def _read(self, files: tuple[Path, ...], columns: dict[str, Schema], view: str) -> None:
         from pyspark.sql import functions
 
-        reader = self._session.read.schema(_ddl(columns)).option("mode", "FAILFAST")
-        if files:
-            frame = reader.json([str(f) for f in files]).withColumn("filename", functions.input_file_name())
-        else:
-            frame = self._session.createDataFrame([], f"{_ddl(columns)}, filename STRING")
+        frame = self._session.createDataFrame([], f"{_ddl(columns)}, filename STRING")
+        ndjson = [str(f) for f in files if not is_parquet(f)]
+        parquet = [str(f) for f in files if is_parquet(f)]
+        if ndjson:
+            reader = self._session.read.schema(_ddl(columns)).option("mode", "FAILFAST")
+            frame = frame.unionByName(reader.json(ndjson).withColumn("filename", functions.input_file_name()))
+        if parquet:
+            # Whatever the writer's types: each row to JSON and back through the same typed schema.
+            rows = self._session.read.option("mergeSchema", "true").parquet(*parquet)
+            typed = rows.select(
+                functions.from_json(functions.to_json(functions.struct("*")), _ddl(columns)).alias("r"),
+                functions.input_file_name().alias("filename"),
+            ).select("r.*", "filename")
+            frame = frame.unionByName(typed)
         frame.createOrReplaceTempView(view)
 
     def load(self, dataset: Dataset) -> None:

@@ -22,6 +22,9 @@ updated counts once.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM, QUESTIONNAIRE_URL, IdentifierKind, LinkId, identifier_system
 
 MAP_SYSTEM = identifier_system(IdentifierKind.MAP)
@@ -68,6 +71,19 @@ def duckdb_type(schema: Schema) -> str:
     if isinstance(schema, list):
         return duckdb_type(schema[0]) + "[]"
     return _DUCKDB_SCALARS[schema]
+
+
+def duckdb_structure(schema: Schema) -> str:
+    """The structure ``json_transform`` takes (JSON: ``{"a": "VARCHAR", "b": ["BIGINT"]}``)."""
+
+    def plain(node: Schema) -> Any:
+        if isinstance(node, dict):
+            return {k: plain(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [plain(node[0])]
+        return _DUCKDB_SCALARS[node]
+
+    return json.dumps(plain(schema))
 
 
 def spark_type(schema: Schema) -> str:
