@@ -273,7 +273,7 @@ def test_malformed_ndjson_is_bad_input(tmp_path: Path) -> None:
     f = tmp_path / "x.ndjson"
     f.write_text('{"resourceType": "QuestionnaireResponse"}\n{not json\n', encoding="utf-8")
     result = run("report", str(f))
-    assert result.exit_code == 2 and "NDJSON could not be read" in result.stderr
+    assert result.exit_code == 2 and "the files could not be read" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,11 @@ def split_export(folder: Path) -> list[str]:
     first.write_text("".join(lines[:half]), encoding="utf-8")
     second.write_text("".join(lines[half:]), encoding="utf-8")
     parquet = folder / "b.QuestionnaireResponse.parquet"
-    duckdb.connect().execute(f"COPY (SELECT * FROM read_ndjson_auto('{second}')) TO '{parquet}' (FORMAT parquet)")
+    # Spark reads no Parquet UUID type: the identifier's value (a UUID DuckDB detects) goes as text.
+    duckdb.connect().execute(
+        f"COPY (SELECT * REPLACE (struct_pack(system := identifier.system, value := identifier.value::VARCHAR)"
+        f" AS identifier) FROM read_ndjson_auto('{second}')) TO '{parquet}' (FORMAT parquet)"
+    )
     return [str(first), str(parquet), str(patients)]
 
 

@@ -172,7 +172,7 @@ class DuckDBEngine:
             try:
                 self._con.execute(statement)
             except self._error as exc:
-                raise InputError(f"the NDJSON could not be read: {_first_line(exc)}") from None
+                raise InputError(f"the files could not be read: {_first_line(exc)}") from None
         log.info("duckdb: tables built")
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:

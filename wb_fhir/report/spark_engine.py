@@ -169,7 +169,7 @@ class SparkEngine:
                     # Parse the JSON once: every table below derives from it.
                     self._session.sql("CACHE TABLE qr")
         except PySparkException as exc:
-            raise InputError(f"the NDJSON could not be read: {_first_line(exc)}") from None
+            raise InputError(f"the files could not be read: {_first_line(exc)}") from None
         log.info("spark: tables built")
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
