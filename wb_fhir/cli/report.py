@@ -121,7 +121,7 @@ def report(
     read_by: str,
     opts: dict[str, Any],
 ) -> None:
-    """The study's measures over a caseload: map files or folders, Bulk Data NDJSON, or --server.
+    """The study's measures over a caseload: map files or folders, Bulk Data NDJSON or Parquet, or --server.
 
     Each person counts once, by their latest map. Disclosure control is on by default (NHS
     Digital's rule: counts 1 to 7 suppressed, others rounded to the nearest 5).

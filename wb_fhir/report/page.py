@@ -37,10 +37,6 @@ def _value(measure: dict[str, Any]) -> float | None:
     return pct if isinstance(pct, float | int) else None
 
 
-def _pct_text(measure: dict[str, Any]) -> str:
-    return share_text(measure)
-
-
 def _headlines(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for h in HEADLINES:
