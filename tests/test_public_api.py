@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-PACKAGES = ["wb_fhir", "wb_fhir.render", "wb_fhir.fhir", "wb_fhir.sync", "wb_fhir.review"]
+PACKAGES = ["wb_fhir", "wb_fhir.render", "wb_fhir.fhir", "wb_fhir.sync", "wb_fhir.review", "wb_fhir.report"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -58,9 +58,9 @@ def main(debug: bool, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from wb_fhir.cli import fhir, maps, profiles, render, review, serve, sync
+    from wb_fhir.cli import fhir, maps, profiles, render, report, review, serve, sync
 
-    for module in (maps, render, fhir, review, sync, profiles, serve):
+    for module in (maps, render, fhir, review, sync, profiles, report, serve):
         for command in module.COMMANDS:
             main.add_command(command)
 

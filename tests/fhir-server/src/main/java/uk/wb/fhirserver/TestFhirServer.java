@@ -1,6 +1,8 @@
 package uk.wb.fhirserver;
 
 import ca.uhn.fhir.batch2.jobs.config.Batch2JobsConfig;
+import ca.uhn.fhir.batch2.jobs.export.BulkDataExportProvider;
+import ca.uhn.fhir.batch2.maintenance.JobMaintenanceServiceImpl;
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.IValidationSupport;
 import ca.uhn.fhir.interceptor.api.IInterceptorService;
@@ -28,6 +30,7 @@ import java.net.URI;
 import java.util.HashMap;
 import java.util.Map;
 import javax.sql.DataSource;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
@@ -46,7 +49,7 @@ import org.springframework.orm.jpa.LocalContainerEntityManagerFactoryBean;
 /**
  * wb_fhir's FHIR R4 test server: HAPI FHIR's JPA storage (H2 in memory) behind HAPI's
  * RestfulServer on /fhir/*, in an embedded Tomcat. Only what the tests need is wired:
- * CRUD, search/paging, transactions, history and $validate. For tests only.
+ * CRUD, search/paging, transactions, history, $validate and Bulk Data $export. For tests only.
  */
 // Boot would otherwise set up JPA itself, an Elasticsearch client (HAPI ships the ES client
 // for its optional Hibernate Search backend), Thymeleaf and Quartz: we want none of them.
@@ -99,6 +102,20 @@ public class TestFhirServer {
 		// Keep conditional-URL matching strict and synchronous.
 		s.setMatchUrlCacheEnabled(false);
 		return s;
+	}
+
+	/** Batch2 jobs (Bulk Data $export) advance one step per maintenance pass: every 2 s here, not every minute. */
+	@Bean
+	public static BeanPostProcessor fastJobMaintenance() {
+		return new BeanPostProcessor() {
+			@Override
+			public Object postProcessAfterInitialization(Object bean, String name) {
+				if (bean instanceof JobMaintenanceServiceImpl maintenance) {
+					maintenance.setScheduledJobFrequencyMillis(2000);
+				}
+				return bean;
+			}
+		};
 	}
 
 	@Bean
@@ -155,13 +172,16 @@ public class TestFhirServer {
 			JpaStorageSettings storageSettings,
 			ISearchParamRegistry searchParamRegistry,
 			IValidationSupport validationSupport,
-			IInterceptorService interceptorService)
+			IInterceptorService interceptorService,
+			BulkDataExportProvider bulkDataExportProvider)
 			throws MalformedURLException {
 		FhirContext ctx = systemDao.getContext();
 		ctx.setNarrativeGenerator(new NullNarrativeGenerator());
 		RestfulServer server = new RestfulServer(ctx);
 		server.registerProviders(resourceProviders.createProviders());
 		server.registerProvider(systemProvider);
+		// Bulk Data $export (system, Patient and Group level): `wb-fhir report --server` reads through it.
+		server.registerProvider(bulkDataExportProvider);
 		pagingProvider.setDefaultPageSize(20);
 		pagingProvider.setMaximumPageSize(500);
 		server.setPagingProvider(pagingProvider);
