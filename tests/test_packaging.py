@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -33,7 +34,11 @@ def test_wheel_carries_data_folders(wheel: Path) -> None:
     assert "wb_fhir/_data/examples/review/jordan-2026-11-12.yaml" in names
     for folder in ("profiles", "templates"):
         assert any(n.startswith(f"wb_fhir/_data/{folder}/") for n in names), folder
-    assert not any(n.startswith("tests/") for n in names)
+    uk_core = "wb_fhir/_data/ukcore/package/"
+    for name in ("package.json", ".index.json", "LICENSE", "NOTICE", "StructureDefinition-UKCore-Observation.json"):
+        assert uk_core + name in names, name
+    assert sum(1 for n in names if n.startswith(uk_core) and n.endswith(".json")) == 375 + 2
+    assert not any(n.startswith(("tests/", "ukcore/")) for n in names)
 
 
 @pytest.mark.slow
@@ -75,3 +80,25 @@ def test_installed_wheel_runs_from_a_fresh_environment(wheel: Path, tmp_path: Pa
     assert bad.returncode == 2
     assert "bad.yaml: subject.nhs_number: '1234567890' fails the NHS number check digit" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+# Spelled in pieces so that this file does not match itself.
+DEVELOPMENT_PATHS = re.compile("|".join([r"\.\./" + "shared", "/work" + "/", "WB_FHIR_" + "UKCORE"]))
+
+
+def test_nothing_reads_or_names_a_development_machine_path() -> None:
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    found = []
+    for name in listed:
+        path = ROOT / name
+        if not path.is_file() or path.suffix in (".png", ".pdf", ".tgz"):
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if DEVELOPMENT_PATHS.search(line):
+                found.append(f"{name}:{n}: {line.strip()}")
+    assert found == []

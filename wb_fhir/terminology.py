@@ -599,8 +599,6 @@ MILESTONE_PARTS = ("id", "description", "due", "done", "done-on")
 """The sub-extension urls of ``Profile.EXT_MILESTONE`` (values: string, string, date, boolean, date)."""
 SIGNPOST_PARTS = ("asset", "reason", "status", "note", "date")
 """The sub-extension urls of ``Profile.EXT_SIGNPOST`` (values: string, string, code or Coding, string, date)."""
-UK_CORE_PACKAGE = ("UKCore.R4.STU.02.00.00", "2.0.0")
-"""The UK Core package (name, version) the profiles derive from (HL7 UK, FHIR 4.0.1)."""
 
 
 # --- mapping (issue 5: map <-> FHIR) -------------------------------------------------------
