@@ -58,17 +58,10 @@ def example_params() -> list[Any]:
 
 
 @pytest.fixture
-def person(fhir_server: str) -> str:
+def person(make_patient) -> str:
+    """The NHS number of a new test person, whose Patient exists on the server."""
     nhs = random_nhs_number(RNG)
-    patient = {"resourceType": "Patient", "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}], "active": True}
-    r = requests.put(
-        f"{fhir_server}/Patient",
-        params={"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs}"},
-        json=patient,
-        headers={"Content-Type": "application/fhir+json"},
-        timeout=60,
-    )
-    assert r.status_code in (200, 201), r.text
+    make_patient(nhs)
     return nhs
 
 
@@ -108,9 +101,10 @@ def push_map(client: FhirClient, box: Outbox, wmap: WellbeingMap, **kw: Any):
 
 
 @pytest.mark.parametrize("path", example_params())
-def test_push_every_example_and_pull_it_back_equal(fhir_server, person, tmp_path, path):
-    source = load_map(path)
-    wmap = for_new_person(source, person)
+def test_push_every_example_and_pull_it_back_equal(fhir_server, make_patient, make_referenced, tmp_path, path):
+    person = random_nhs_number(RNG)
+    wmap = for_new_person(load_map(path), person)
+    make_referenced(wmap, make_patient(person))
     with Outbox(tmp_path / "outbox.sqlite") as box:
         report = push_map(make_client(fhir_server), box, wmap)
         assert report.failed == [] and len(report.sent) == 1
@@ -311,18 +305,12 @@ def _port(base: str) -> int:
     return urllib.parse.urlsplit(base).port or 80
 
 
-def _batch(person_count: int, tmp_path: Path, base: str) -> list[WellbeingMap]:
+def _batch(person_count: int, make_patient) -> list[WellbeingMap]:
     maps = []
     source = load_map(ROOT / "examples" / "figure1.yaml")
     for _ in range(person_count):
         nhs = random_nhs_number(RNG)
-        requests.put(
-            f"{base}/Patient",
-            params={"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs}"},
-            json={"resourceType": "Patient", "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}]},
-            headers={"Content-Type": "application/fhir+json"},
-            timeout=60,
-        ).raise_for_status()
+        make_patient(nhs)
         maps.append(for_new_person(source, nhs))
     return maps
 
@@ -338,8 +326,8 @@ def _assert_exactly_once_or_waiting(base: str, maps: list[WellbeingMap], box: Ou
             assert set(counts.values()) == {1}, counts
 
 
-def test_faulty_network_leaves_every_map_once_or_in_the_outbox(fhir_server, tmp_path):
-    maps = _batch(6, tmp_path, fhir_server)
+def test_faulty_network_leaves_every_map_once_or_in_the_outbox(fhir_server, make_patient, tmp_path):
+    maps = _batch(6, make_patient)
     script = ["reset-after", "pass", "503", "truncate", "delay", "reset-before"] * 3
     with FaultProxy(
         _port(fhir_server), script=script, weights={"pass": 3, "reset-after": 1, "503": 1}, delay=2.0
@@ -363,8 +351,8 @@ def test_faulty_network_leaves_every_map_once_or_in_the_outbox(fhir_server, tmp_
             _assert_exactly_once_or_waiting(fhir_server, maps, box)
 
 
-def test_push_killed_midway_and_run_again_loses_nothing(fhir_server, tmp_path):
-    maps = _batch(8, tmp_path, fhir_server)
+def test_push_killed_midway_and_run_again_loses_nothing(fhir_server, make_patient, tmp_path):
+    maps = _batch(8, make_patient)
     folder = tmp_path / "maps"
     folder.mkdir()
     for n, wmap in enumerate(maps):
