@@ -50,7 +50,7 @@ def _git(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh clone of this repository's HEAD, alone in an empty folder (no ../shared, nothing else)."""
+    """A fresh clone of this repository's HEAD, alone in an empty folder (nothing beside it)."""
     try:
         head = _git("-C", str(ROOT), "rev-parse", "HEAD")
     except (OSError, subprocess.CalledProcessError):
