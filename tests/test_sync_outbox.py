@@ -15,7 +15,7 @@ from wb_fhir.cli.sync import make_client
 from wb_fhir.errors import ConflictError, InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.sync import FhirClient, Outbox, RetryPolicy, State, flush, guard
-from wb_fhir.sync.outbox import default_path, scrub
+from wb_fhir.sync.outbox import default_path
 from wb_fhir.sync.push import bundle_for, differing_fields, entry_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,14 +64,6 @@ def test_outbox_path_from_env(tmp_path, monkeypatch):
     assert default_path() == tmp_path / "x.sqlite"
     monkeypatch.delenv("WB_FHIR_OUTBOX")
     assert default_path().name == "outbox.sqlite" and "wb-fhir" in str(default_path())
-
-
-def test_scrub_removes_personal_values():
-    text = "Failed to resolve Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9434765919 for Sam Smith"
-    assert scrub(text, ["Sam Smith"]) == (
-        "Failed to resolve Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|[nhs-number] for [personal]"
-    )
-    assert scrub("call 943 476 5919") == "call [nhs-number]"
 
 
 def test_entry_targets_of_a_real_bundle():

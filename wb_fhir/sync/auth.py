@@ -28,6 +28,7 @@ from requests.auth import AuthBase
 
 from wb_fhir.errors import AuthError, InputError
 from wb_fhir.sync.client import USER_AGENT, Timeouts, check_base_url, safe_url
+from wb_fhir.sync.scrub import scrub
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,6 @@ class SmartBackendAuth(AuthBase):
             elif not isinstance(body, dict):
                 detail = ": the answer is not JSON"
             raise AuthError(
-                f"{method} {safe_url(url)} failed: {response.status_code}{detail}", status=response.status_code
+                f"{method} {safe_url(url)} failed: {response.status_code}{scrub(detail)}", status=response.status_code
             )
         return body

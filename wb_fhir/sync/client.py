@@ -37,6 +37,7 @@ from requests.auth import AuthBase
 
 from wb_fhir import __version__
 from wb_fhir.errors import AuthError, ConflictError, InputError, ServerError
+from wb_fhir.sync.scrub import scrub
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +359,8 @@ class FhirClient:
         message = f"{method} {safe_url(url)} failed: {status} {response.reason or ''}".rstrip() + note
         if detail and detail != response.reason:
             message += "\n" + detail
+        # Diagnostics may echo what was sent (an NHS number in a search, a token): never shown.
+        message = scrub(message)
         if status in (401, 403):
             hint = "the server refused the credentials" if status == 401 else "not allowed for these credentials"
             return AuthError(f"{message}\n({hint})", status=status, outcome=outcome)
@@ -432,11 +435,13 @@ def _body(response: FhirResponse) -> dict[str, Any]:
 
 
 def _reason(exc: BaseException) -> str:
-    # requests nests the root cause; its text names host and port, never credentials.
+    # requests nests the root cause; its text names host, port and URL, never credentials.
     inner: BaseException = exc
     while inner.__context__ is not None and inner.__context__ is not inner:
         inner = inner.__context__
     text = str(inner) or type(inner).__name__
+    # urllib3 names the URL with its query: a search by NHS number would show it.
+    text = scrub(text)
     return text if len(text) < 200 else text[:200] + "..."
 
 

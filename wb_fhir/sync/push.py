@@ -29,7 +29,8 @@ from wb_fhir.fhir import transaction_bundle
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render import renderings
 from wb_fhir.sync.client import FhirClient
-from wb_fhir.sync.outbox import Item, Outbox, Seen, scrub
+from wb_fhir.sync.outbox import Item, Outbox, Seen
+from wb_fhir.sync.scrub import Scrubber, personal_values
 
 log = logging.getLogger(__name__)
 
@@ -103,29 +104,6 @@ def entry_target(entry: Mapping[str, Any]) -> Target | None:
         if ident.get("system") and ident.get("value"):
             return Target(rtype, f"{ident['system']}|{ident['value']}")
     return None
-
-
-def personal_strings(bundle: Mapping[str, Any]) -> set[str]:
-    """Free text in a Bundle that may name people (reference displays, string answers)."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, str) and (
-                    key in ("valueString", "title") or (key == "display" and "system" not in node)
-                ):
-                    found.add(value)
-                elif key == "identifier" and isinstance(value, dict) and isinstance(value.get("value"), str):
-                    found.add(value["value"])
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(bundle)
-    return found
 
 
 # --- comparing what we write with what the server holds --------------------------------
@@ -322,7 +300,7 @@ def flush(
             report.sent.append(send_bundle(client, outbox, item, force=force))
             outbox.mark_sent(item.id)
         except ServerError as exc:
-            message = scrub(str(exc), personal_strings(item.bundle))
+            message = Scrubber(personal_values(item.bundle))(str(exc))
             refused = isinstance(exc, ConflictError) or (
                 not isinstance(exc, AuthError)
                 and exc.status is not None
