@@ -10,13 +10,14 @@ import pytest
 import responses
 from click.testing import CliRunner
 
+from wb_fhir.bundles import map_bundle
 from wb_fhir.cli import main
 from wb_fhir.cli.sync import make_client
 from wb_fhir.errors import ConflictError, InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.sync import FhirClient, Outbox, RetryPolicy, State, flush, guard
 from wb_fhir.sync.outbox import default_path
-from wb_fhir.sync.push import bundle_for, differing_fields, entry_target
+from wb_fhir.sync.push import differing_fields, entry_target
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://fhir.example.nhs.uk/R4"
@@ -68,7 +69,7 @@ def test_outbox_path_from_env(tmp_path, monkeypatch):
 
 def test_entry_targets_of_a_real_bundle():
     wmap = load_map(ROOT / "examples" / "figure1.yaml")
-    b = bundle_for(wmap)
+    b = map_bundle(wmap)
     targets = [entry_target(e) for e in b["entry"]]
     plan = next(t for t in targets if t and t.resource_type == "CarePlan")
     assert plan.identifier.startswith("https://wb-fhir.org/fhir/identifier/care-plan|")

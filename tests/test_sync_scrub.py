@@ -10,12 +10,12 @@ import pytest
 import responses
 from click.testing import CliRunner
 
+from wb_fhir.bundles import map_bundle
 from wb_fhir.cli import main
 from wb_fhir.errors import ServerError
 from wb_fhir.mapfile import load_map, save_map
 from wb_fhir.model import Connection, Goal
 from wb_fhir.sync import FhirClient, Outbox, RetryPolicy, flush
-from wb_fhir.sync.push import bundle_for
 from wb_fhir.sync.scrub import Scrubber, personal_values, scrub
 from wb_fhir.terminology import Category, Impact, Kind
 
@@ -103,7 +103,7 @@ def test_a_replacement_is_never_scrubbed_again() -> None:
 
 def test_personal_values_of_a_bundle_are_what_names_or_identifies_people() -> None:
     wmap = load_map(ROOT / "examples" / "figure1.yaml")
-    values = personal_values(bundle_for(wmap, with_renderings=False))
+    values = personal_values(map_bundle(wmap, ()))
     labels = {c.label for c in wmap.connections} | {c.id for c in wmap.connections}
     assert labels <= values
     assert {g.description for g in wmap.goals} <= values
@@ -188,7 +188,7 @@ def test_a_flush_failure_with_word_ids_reads_as_the_server_wrote_it(tmp_path: Pa
     wmap = load_map(_map_with_word_ids(tmp_path))
     client = FhirClient(BASE, retry=RetryPolicy(attempts=1), sleep=lambda s: None)
     with Outbox(tmp_path / "o.sqlite") as box:
-        box.add(bundle_for(wmap, with_renderings=False), map_id=wmap.id, map_date=wmap.date.isoformat())
+        box.add(map_bundle(wmap, ()), map_id=wmap.id, map_date=wmap.date.isoformat())
         report = flush(client, box)
     (failure,) = report.failed
     assert failure.kept

@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from wb_fhir._files import atomic_write
-from wb_fhir.cli._common import map_paths
+from wb_fhir.bundles import map_bundle
+from wb_fhir.cli._common import drawing_options, map_paths
 from wb_fhir.cli._server import collect_server_options, make_client, needs_client, server_options
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import iter_map_files, load_map
@@ -20,7 +21,7 @@ from wb_fhir.sync.check import Outcome, junit_xml, run_checks
 from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import Item, Outbox
 from wb_fhir.sync.pull import pull as pull_person
-from wb_fhir.sync.push import FlushReport, bundle_for, flush
+from wb_fhir.sync.push import FlushReport, flush
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,10 @@ def _flush_with_progress(client: FhirClient, outbox: Outbox, force: bool, only: 
 @map_paths
 @server_options()
 @click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed (after checking!).")
-@click.option(
-    "--no-renderings", is_flag=True, help="Leave out the drawn map (SVG, PNG, PDF) and its DocumentReference."
-)
+@drawing_options
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @collect_server_options
-def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings: bool, as_json: bool) -> None:
+def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, formats: tuple[str, ...], as_json: bool) -> None:
     """Push maps (files or folders) to the FHIR server, through the outbox.
 
     Each map is stored in the outbox first, then sent as one transaction (with anything
@@ -95,10 +94,7 @@ def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings
     client = make_client(opts)
     with Outbox(opts["outbox_path"]) as outbox:
         items = [
-            outbox.add(
-                bundle_for(wmap, with_renderings=not no_renderings), map_id=wmap.id, map_date=wmap.date.isoformat()
-            )
-            for wmap in loaded
+            outbox.add(map_bundle(wmap, formats), map_id=wmap.id, map_date=wmap.date.isoformat()) for wmap in loaded
         ]
         if client is None:
             click.echo(

@@ -25,9 +25,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wb_fhir.errors import AuthError, ConflictError, ServerError
-from wb_fhir.fhir import transaction_bundle
-from wb_fhir.model import WellbeingMap
-from wb_fhir.render import renderings
 from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import Item, Outbox, Seen
 from wb_fhir.sync.scrub import Scrubber, personal_values
@@ -325,13 +322,3 @@ def _each(items: list[Item], progress: Callable[[Item], None] | None) -> Iterato
         yield item
         if progress is not None:
             progress(item)
-
-
-def bundle_for(wmap: WellbeingMap, *, with_renderings: bool = True) -> dict[str, Any]:
-    """The transaction Bundle of one map (conditional upserts, ``urn:uuid`` references).
-
-    With renderings, the map's DocumentReference carries it drawn as SVG, PNG and PDF.
-    """
-    attachments = renderings(wmap) if with_renderings else ()
-    bundle: dict[str, Any] = transaction_bundle(wmap, attachments=attachments)
-    return bundle
