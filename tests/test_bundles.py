@@ -70,7 +70,10 @@ def test_cli_bundle_attaches_what_the_user_asks_for(tmp_path: Path, args: list[s
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--renderings", "gif"], "Invalid value for --renderings: cannot draw as gif: use some of svg, png, pdf, or none"),
+        (
+            ["--renderings", "gif"],
+            "Invalid value for --renderings: cannot draw as gif: use some of svg, png, pdf, or none",
+        ),
         (["--no-renderings", "--renderings", "svg"], "give --renderings or --no-renderings, not both"),
     ],
 )

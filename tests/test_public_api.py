@@ -1,8 +1,8 @@
 """The curated public API: every exported name exists, nothing public is left out; and the layers hold."""
 
 from __future__ import annotations
-
 import __future__
+
 import importlib
 import inspect
 import subprocess

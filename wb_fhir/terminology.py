@@ -570,7 +570,7 @@ EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 
 
-# --- profiles (issue 4): names the conformance resources need beyond the contract ------------
+# --- profiles: names the conformance resources need beyond the contract ------------------------
 
 SDC_OBSERVATION_EXTRACT_RELATIONSHIP = "http://hl7.org/fhir/uv/sdc/CodeSystem/observation-extract-relationship"
 """SDC 4.0: ``observationExtract`` with ``valueCode`` ``component`` on a child item of a group that
@@ -601,8 +601,7 @@ SIGNPOST_PARTS = ("asset", "reason", "status", "note", "date")
 """The sub-extension urls of ``Profile.EXT_SIGNPOST`` (values: string, string, code or Coding, string, date)."""
 
 
-# --- mapping (issue 5: map <-> FHIR) -------------------------------------------------------
-# Added by the mapping engineer; nothing above is changed.
+# --- the mapping (map <-> FHIR) ----------------------------------------------------------
 
 GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 PROVENANCE_PARTICIPANT_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"

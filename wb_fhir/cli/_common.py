@@ -10,8 +10,24 @@ import click
 
 from wb_fhir.bundles import DRAWINGS, parse_drawings
 from wb_fhir.errors import InputError
+from wb_fhir.mapfile import nhs_number_valid
 
 map_paths = click.argument("maps", nargs=-1, required=True, type=click.Path(path_type=str))
+
+
+def _nhs_number(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    number = value.replace(" ", "")
+    if not nhs_number_valid(number):
+        raise click.BadParameter("not a valid NHS number (ten digits with a modulus 11 check digit)")
+    return number
+
+
+patient_option = click.option(
+    "--patient", required=True, callback=_nhs_number, help="NHS number of the person (spaces allowed)."
+)
+"""``--patient NHS``: the person, checked (ten digits, check digit) before anything is sent."""
 
 
 def drawing_options(f: Callable[..., Any]) -> Callable[..., Any]:

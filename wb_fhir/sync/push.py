@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wb_fhir.errors import AuthError, ConflictError, ServerError
+from wb_fhir.fhir.references import Search, Token
 from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import Item, Outbox, Seen
 from wb_fhir.sync.scrub import Scrubber, personal_values
@@ -58,6 +59,8 @@ class Failure:
     message: str
     kept: bool
     """True: still pending (network, server or auth trouble); False: failed (refused)."""
+    setting: str | None = None
+    """The setting that would help, as the error named it (``force`` for a conflict)."""
 
 
 @dataclass
@@ -81,10 +84,15 @@ class FlushReport:
 
 @dataclass(frozen=True)
 class Target:
-    """A Bundle entry's resource, by type and business identifier (``system|value``)."""
+    """A Bundle entry's resource, by type and business identifier."""
 
     resource_type: str
-    identifier: str
+    token: Token
+
+    @property
+    def identifier(self) -> str:
+        """The identifier as the outbox keeps it (``system|value``)."""
+        return str(self.token)
 
 
 def entry_target(entry: Mapping[str, Any]) -> Target | None:
@@ -94,12 +102,14 @@ def entry_target(entry: Mapping[str, Any]) -> Target | None:
     resource = entry.get("resource", {})
     rtype = url.split("?", 1)[0].split("/", 1)[0] or resource.get("resourceType", "")
     query = urlsplit(url).query or str(request.get("ifNoneExist", ""))
-    values = parse_qs(query).get("identifier")
-    if values:
-        return Target(rtype, values[0])
-    for ident in resource.get("identifier", []) if isinstance(resource.get("identifier"), list) else []:
-        if ident.get("system") and ident.get("value"):
-            return Target(rtype, f"{ident['system']}|{ident['value']}")
+    for value in parse_qs(query).get("identifier", []):
+        token = Token.parse(value)
+        if token is not None:
+            return Target(rtype, token)
+    identifiers = resource.get("identifier", [])
+    for token in map(Token.of, identifiers if isinstance(identifiers, list) else []):
+        if token is not None:
+            return Target(rtype, token)
     return None
 
 
@@ -163,10 +173,9 @@ def _current(client: FhirClient, targets: list[Target]) -> dict[Target, dict[str
     for t in targets:
         by_type.setdefault(t.resource_type, []).append(t)
     for rtype, group in by_type.items():
-        wanted = {t.identifier: t for t in group}
-        for resource in client.search_all(rtype, [("identifier", ",".join(wanted)), ("_count", "100")]):
-            for ident in resource.get("identifier", []):
-                key = f"{ident.get('system')}|{ident.get('value')}"
+        wanted = {t.token: t for t in group}
+        for resource in client.search_all(Search(rtype).where(identifier=sorted(wanted)).count(100)):
+            for key in map(Token.of, resource.get("identifier", [])):
                 if key in wanted:
                     if wanted[key] in found:
                         raise ServerError(f"the server holds more than one {rtype} with the same business identifier")
@@ -225,7 +234,6 @@ def guard(
         raise ConflictError(
             "refused to overwrite changes made elsewhere; nothing was written:\n"
             + "\n".join(f"  {c}" for c in conflicts)
-            + "\nPull the person's record again (wb-fhir pull) and redo the change, or push with --force to overwrite."
         )
     out["entry"] = out_entries
     return out, now
@@ -306,11 +314,11 @@ def flush(
             )
             if refused:
                 outbox.mark_failed(item.id, message)
-                report.failed.append(Failure(item.id, item.map_date, message, kept=False))
+                report.failed.append(Failure(item.id, item.map_date, message, kept=False, setting=exc.setting))
                 log.info("outbox item %d refused by the server (%s)", item.id, type(exc).__name__)
                 continue
             outbox.mark_attempt(item.id, message)
-            report.failed.append(Failure(item.id, item.map_date, message, kept=True))
+            report.failed.append(Failure(item.id, item.map_date, message, kept=True, setting=exc.setting))
             log.info("outbox item %d kept for later (%s)", item.id, type(exc).__name__)
             break
     report.waiting = len(outbox.pending())
