@@ -406,7 +406,7 @@ def test_cli_push_pull_and_outbox(fhir_server, person, tmp_path):
     assert (tmp_path / "p" / f"{wmap.date.isoformat()}.yaml").is_file()
 
 
-def test_server_check_reports_and_cleans_up(fhir_server, person, tmp_path):
+def test_server_check_reports_and_cleans_up(fhir_server, conformance, person, tmp_path):
     junit = tmp_path / "check.xml"
     result = CliRunner().invoke(
         main,
@@ -425,6 +425,13 @@ def test_server_check_reports_and_cleans_up(fhir_server, person, tmp_path):
     ):
         assert report[name]["outcome"] == "pass", report[name]
     assert "identical content kept its version" in report["conditional upsert"]["detail"]
+    # check counts what profiles install installs
+    ours = conformance[-1]
+    assert report["profiles"] == {
+        "name": "profiles",
+        "outcome": "pass",
+        "detail": f"all {ours.package.count} conformance resources installed, and the 5 profiles they derive from",
+    }
     assert result.exit_code == (1 if any(c["outcome"] == "fail" for c in report.values()) else 0)
     assert b"<testsuite" in junit.read_bytes() and b'name="If-Match"' in junit.read_bytes()
     left = requests.get(
