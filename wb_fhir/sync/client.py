@@ -230,6 +230,7 @@ class FhirClient:
 
     def _send(self, request: requests.PreparedRequest, attempts: int) -> tuple[requests.Response, int]:
         """Send, retrying network failures and retryable statuses; the last answer and the attempts made."""
+        attempts = max(1, attempts)
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
