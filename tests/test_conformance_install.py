@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections import Counter
@@ -34,6 +35,7 @@ from wb_fhir.errors import InputError, ServerError
 from wb_fhir.sync.auth import BearerAuth
 from wb_fhir.sync.client import FhirClient, Timeouts, bundle_is_idempotent
 
+ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://127.0.0.1:9/fhir"
 UK_CORE = "UKCore.R4.STU.02.00.00"
 OURS = len(conformance_resources())
@@ -54,6 +56,23 @@ def test_uk_core_ships_as_a_fhir_package_with_its_licence_and_source() -> None:
     notice = (folder / "NOTICE").read_text(encoding="utf-8")
     assert "https://github.com/NHSDigital/FHIR-R4-UKCORE-STAGING-MAIN" in notice
     assert "3d2827e3e9918674640d0c14a0f870084397a615" in notice
+
+
+def _build_tool() -> Any:
+    spec = importlib.util.spec_from_file_location("ukcore_build", ROOT / "ukcore" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_package_is_as_its_build_tool_writes_it() -> None:
+    folder = shipped_uk_core_folder()
+    tool = _build_tool()
+    resources = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*-*.json"))]
+    for resource in resources:
+        assert (folder / tool.file_name(resource)).read_text(encoding="utf-8") == tool.dumps(resource)
+    assert (folder / ".index.json").read_text(encoding="utf-8") == tool.dumps(tool.index(resources))
 
 
 def test_the_shipped_index_lists_every_resource_and_nothing_else() -> None:

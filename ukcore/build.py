@@ -33,6 +33,20 @@ def dumps(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
+def index(resources: list[dict[str, object]]) -> dict[str, object]:
+    """The package index (``.index.json``) of these resources, each in its file ``Type-id.json``."""
+    files = [
+        {"filename": file_name(r), "resourceType": r["resourceType"], "id": r["id"]}
+        | {k: r[k] for k in INDEXED if k in r}
+        for r in sorted(resources, key=lambda r: (str(r["resourceType"]), str(r["id"])))
+    ]
+    return {"index-version": 1, "files": files}
+
+
+def file_name(resource: dict[str, object]) -> str:
+    return f"{resource['resourceType']}-{resource['id']}.json"
+
+
 def convert(sources: list[Path], out: Path) -> None:
     classpath = os.environ.get("HAPI_CLASSPATH") or str(
         HERE.parent / "tests" / "fhir-server" / "target" / "dependency" / "*"
@@ -67,19 +81,13 @@ def main() -> None:
     package = HERE / "package"
     shutil.rmtree(package, ignore_errors=True)
     package.mkdir()
-    index = []
-    for resource in sorted(resources, key=lambda r: (r["resourceType"], r["id"])):
-        name = f"{resource['resourceType']}-{resource['id']}.json"
-        (package / name).write_text(dumps(resource), encoding="utf-8")
-        index.append(
-            {"filename": name, "resourceType": resource["resourceType"], "id": resource["id"]}
-            | {k: resource[k] for k in INDEXED if k in resource}
-        )
+    for resource in resources:
+        (package / file_name(resource)).write_text(dumps(resource), encoding="utf-8")
     (package / "package.json").write_text(dumps(manifest), encoding="utf-8")
-    (package / ".index.json").write_text(dumps({"index-version": 1, "files": index}), encoding="utf-8")
+    (package / ".index.json").write_text(dumps(index(resources)), encoding="utf-8")
     shutil.copyfile(APACHE_2, package / "LICENSE")
-    (package / "NOTICE").write_text(notice(manifest, args.commit, args.date, len(index)), encoding="utf-8")
-    print(f"wrote {package}: {manifest['name']} {manifest['version']}, {len(index)} resources", file=sys.stderr)
+    (package / "NOTICE").write_text(notice(manifest, args.commit, args.date, len(resources)), encoding="utf-8")
+    print(f"wrote {package}: {manifest['name']} {manifest['version']}, {len(resources)} resources", file=sys.stderr)
 
 
 if __name__ == "__main__":
