@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-import responses
 from click.testing import CliRunner
 
 from wb_fhir import terminology as t
@@ -17,20 +14,11 @@ from wb_fhir.cli import main
 from wb_fhir.conformance import conformance_resources, generate, stale_files
 from wb_fhir.conformance.codesystem import build_codesystem
 from wb_fhir.conformance.examples import build_examples
-from wb_fhir.conformance.install import (
-    FHIR_XML,
-    UK_CORE_ATTEMPTS,
-    UK_CORE_TIMEOUT,
-    install,
-    uk_core_transaction,
-)
 from wb_fhir.conformance.package import build_package, read_package
+from wb_fhir.conformance.packages import load_uk_core
 from wb_fhir.conformance.questionnaire import all_link_ids, build_questionnaire
 from wb_fhir.conformance.structuredefinitions import build_structure_definitions
 from wb_fhir.conformance.valuesets import build_value_sets
-from wb_fhir.errors import InputError, ServerError
-from wb_fhir.sync.auth import BearerAuth
-from wb_fhir.sync.client import FhirClient, Timeouts, bundle_is_idempotent
 
 BASE = "http://127.0.0.1:9/fhir"
 
@@ -293,7 +281,8 @@ def test_package_contents() -> None:
     assert manifest["name"] == t.PACKAGE_NAME
     assert manifest["version"] == t.PACKAGE_VERSION
     assert manifest["fhirVersions"] == [t.FHIR_VERSION]
-    assert manifest["dependencies"] == {"hl7.fhir.r4.core": "4.0.1", t.UK_CORE_PACKAGE[0]: t.UK_CORE_PACKAGE[1]}
+    uk_core = load_uk_core()
+    assert manifest["dependencies"] == {"hl7.fhir.r4.core": "4.0.1", uk_core.name: uk_core.version}
     index = files["package/.index.json"]["files"]
     resources = conformance_resources()
     assert len(index) == len(resources)
@@ -309,172 +298,3 @@ def test_cli_package_writes_the_package(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["profiles", "package", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == build_package()
-
-
-# --- install ------------------------------------------------------------------------------
-
-
-def _answer(request: Any) -> tuple[int, dict[str, str], str]:
-    if request.headers["Content-Type"] == FHIR_XML:
-        count = request.body.count(b"<entry>")
-    else:
-        count = len(json.loads(request.body)["entry"])
-    entries = [{"response": {"status": "200 OK"}} for _ in range(count)]
-    return 200, {}, json.dumps({"resourceType": "Bundle", "type": "transaction-response", "entry": entries})
-
-
-def _client(**kw: Any) -> tuple[FhirClient, list[float]]:
-    sleeps: list[float] = []
-    return FhirClient(BASE, sleep=sleeps.append, rng=lambda: 1.0, **kw), sleeps
-
-
-def _uk_core(folder: Path) -> Path:
-    sd = folder / "structuredefinitions"
-    sd.mkdir(parents=True)
-    for id_ in ("a", "b"):
-        (sd / f"{id_}.xml").write_text(
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<StructureDefinition xmlns="http://hl7.org/fhir">'
-            f'<id value="{id_}"/></StructureDefinition>',
-            encoding="utf-8",
-        )
-    return folder
-
-
-OUTCOME = {
-    "resourceType": "OperationOutcome",
-    "issue": [{"severity": "error", "code": "processing", "diagnostics": "HAPI-1094: bad reference"}],
-}
-
-
-@responses.activate
-def test_install_puts_every_resource_by_id_in_one_transaction() -> None:
-    responses.add_callback(responses.POST, BASE + "/", callback=_answer, content_type="application/fhir+json")
-    client, _ = _client(auth=BearerAuth("s3cret"))
-    result = install(client)
-    assert len(responses.calls) == 1
-    request = responses.calls[0].request
-    assert request.headers["Authorization"] == "Bearer s3cret"
-    assert request.headers["Content-Type"].startswith("application/fhir+json")
-    bundle = json.loads(request.body)
-    assert bundle["type"] == "transaction"
-    for entry in bundle["entry"]:
-        resource = entry["resource"]
-        assert entry["request"] == {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
-    assert bundle_is_idempotent(bundle)
-    assert result.updated == len(conformance_resources()) and result.created == 0
-
-
-@responses.activate
-def test_install_retries_the_idempotent_transaction() -> None:
-    responses.add(responses.POST, BASE + "/", status=503)
-    responses.add_callback(responses.POST, BASE + "/", callback=_answer, content_type="application/fhir+json")
-    client, sleeps = _client()
-    assert install(client).updated == len(conformance_resources())
-    assert len(responses.calls) == 2 and len(sleeps) == 1
-
-
-@responses.activate
-def test_install_sends_uk_core_first_as_xml_with_a_long_timeout(tmp_path: Path) -> None:
-    responses.add_callback(responses.POST, BASE + "/", callback=_answer, content_type="application/fhir+json")
-    client, _ = _client(timeouts=Timeouts(connect=5.0, read=30.0))
-    result = install(client, uk_core=_uk_core(tmp_path))
-    uk, ours = (c.request for c in responses.calls)
-    assert uk.headers["Content-Type"] == FHIR_XML
-    assert uk.body == uk_core_transaction(tmp_path)
-    assert uk.req_kwargs["timeout"] == (5.0, UK_CORE_TIMEOUT)
-    assert ours.req_kwargs["timeout"] == (5.0, 30.0)
-    assert len(result.statuses) == len(conformance_resources())
-
-
-@responses.activate
-def test_install_uk_core_is_retried_at_most_once(tmp_path: Path) -> None:
-    responses.add(responses.POST, BASE + "/", status=503)
-    client, sleeps = _client()
-    with pytest.raises(ServerError, match="503"):
-        install(client, uk_core=_uk_core(tmp_path))
-    assert len(responses.calls) == UK_CORE_ATTEMPTS and len(sleeps) == UK_CORE_ATTEMPTS - 1
-
-
-@responses.activate
-def test_install_reports_the_operation_outcome() -> None:
-    responses.add(responses.POST, BASE + "/", json=OUTCOME, status=400)
-    client, _ = _client(auth=BearerAuth("s3cret"))
-    with pytest.raises(ServerError) as caught:
-        install(client)
-    assert "HAPI-1094: bad reference" in str(caught.value)
-    assert "s3cret" not in str(caught.value)
-    assert caught.value.status == 400
-
-
-@responses.activate
-@pytest.mark.parametrize("how", ["env", "option"])
-def test_cli_install_server_error_exits_1_without_the_token(how: str) -> None:
-    responses.add(responses.POST, BASE + "/", json=OUTCOME, status=422)
-    args = ["profiles", "install", "--server", BASE]
-    env = {"WB_FHIR_TOKEN": "tok-123"} if how == "env" else {}
-    if how == "option":
-        args += ["--token", "tok-123"]
-    result = CliRunner().invoke(main, args, env=env)
-    assert result.exit_code == 1, result.output
-    assert f"POST {BASE}/ failed: 422" in result.output
-    assert "error [processing]: HAPI-1094: bad reference" in result.output
-    assert responses.calls[0].request.headers["Authorization"] == "Bearer tok-123"
-    assert "tok-123" not in result.output
-
-
-@responses.activate
-def test_cli_install_reports_counts() -> None:
-    responses.add_callback(responses.POST, BASE + "/", callback=_answer, content_type="application/fhir+json")
-    result = CliRunner().invoke(main, ["profiles", "install", "--server", BASE, "--timeout", "5"])
-    assert result.exit_code == 0, result.output
-    n = len(conformance_resources())
-    assert f"installed {n} conformance resources (0 created, {n} updated)" in result.output
-    assert responses.calls[0].request.req_kwargs["timeout"] == (5.0, 5.0)
-
-
-@pytest.mark.parametrize(
-    ("server", "expected"),
-    [
-        ("http://fhir.example.org/r4", "uses http:// to a host that is not this machine"),
-        ("ftp://fhir.example.org/r4", "must be an http:// or https:// URL"),
-        ("fhir.example.org", "must be an http:// or https:// URL"),
-    ],
-)
-@responses.activate
-def test_cli_install_bad_server_url_exits_2(server: str, expected: str) -> None:
-    result = CliRunner().invoke(main, ["profiles", "install", "--server", server], env={"WB_FHIR_TOKEN": "tok-123"})
-    assert result.exit_code == 2, result.output
-    assert expected in result.output
-    assert "tok-123" not in result.output and "Traceback" not in result.output
-    assert len(responses.calls) == 0
-
-
-def test_cli_install_needs_a_server() -> None:
-    result = CliRunner().invoke(main, ["profiles", "install"], env={"WB_FHIR_SERVER": None})
-    assert result.exit_code == 2
-    assert "--server" in result.output
-
-
-def test_cli_install_smart_options_must_come_together(tmp_path: Path) -> None:
-    key = tmp_path / "key.pem"
-    key.write_text("not used", encoding="utf-8")
-    result = CliRunner().invoke(
-        main, ["profiles", "install", "--server", BASE, "--smart-client-id", "wb", "--smart-key", str(key)]
-    )
-    assert result.exit_code == 2
-    assert "--smart-client-id, --smart-key and --smart-kid together" in result.output
-
-
-def test_uk_core_transaction_needs_resources(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="holds no UK Core conformance resources"):
-        uk_core_transaction(tmp_path)
-    sd = tmp_path / "structuredefinitions"
-    sd.mkdir()
-    (sd / "X.xml").write_text(
-        '<?xml version="1.0"?>\n<StructureDefinition xmlns="http://hl7.org/fhir"><id value="x"/></StructureDefinition>'
-    )
-    data = uk_core_transaction(tmp_path).decode()
-    assert data.startswith('<Bundle xmlns="http://hl7.org/fhir"><type value="transaction"/>')
-    assert '<url value="StructureDefinition/x"/>' in data and "<?xml" not in data
-    # Only PUT Type/id entries: what makes the XML transaction safe to retry.
-    assert re.findall(r'<method value="(\w+)"/>', data) == ["PUT"]

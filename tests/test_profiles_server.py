@@ -20,6 +20,7 @@ from wb_fhir._resources import data_dir
 from wb_fhir.cli import main
 from wb_fhir.conformance import conformance_resources
 from wb_fhir.conformance.install import InstallResult, install
+from wb_fhir.conformance.packages import load_uk_core, wb_fhir_package
 from wb_fhir.sync.client import FhirClient
 
 PROFILES = data_dir("profiles")
@@ -34,9 +35,11 @@ ALLOWED_WARNINGS = (
 
 
 @pytest.fixture(scope="module")
-def installed(conformance: InstallResult) -> InstallResult:
-    """The session's installation of UK Core and our conformance resources."""
-    return conformance
+def installed(conformance: list[InstallResult]) -> InstallResult:
+    """The session's installation of our conformance resources (after UK Core)."""
+    uk_core, ours = conformance
+    assert uk_core.package.name == load_uk_core().name
+    return ours
 
 
 def _validate(base: str, resource: dict[str, Any], profile: str | None) -> list[dict[str, Any]]:
@@ -100,12 +103,18 @@ def test_questionnaire_and_terminology_validate(fhir_server: str, installed: Ins
 
 
 def test_install_twice_is_idempotent(fhir_server: str, installed: InstallResult, tmp_path: Path) -> None:
-    again = install(FhirClient(fhir_server))
+    (again,) = install(FhirClient(fhir_server), [wb_fhir_package()])
     assert again.created == 0
     assert again.updated == len(conformance_resources())
     result = CliRunner().invoke(main, ["profiles", "install", "--server", fhir_server])
     assert result.exit_code == 0, result.output
-    assert f"installed {len(conformance_resources())} conformance resources (0 created," in result.output
+    uk_core = load_uk_core()
+    assert result.output.splitlines() == [
+        f"installed {uk_core.name} {uk_core.version} (shipped with wb_fhir): {uk_core.count} conformance resources "
+        f"(0 created, {uk_core.count} updated)",
+        f"installed wb-fhir.r4 0.1.0: {len(conformance_resources())} conformance resources "
+        f"(0 created, {len(conformance_resources())} updated)",
+    ]
     package = tmp_path / "wb-fhir.tgz"
     assert CliRunner().invoke(main, ["profiles", "package", "-o", str(package)]).exit_code == 0
     assert package.stat().st_size > 0

@@ -173,8 +173,9 @@ def test_latest_response_compares_instants_across_zones() -> None:
 @responses.activate
 def test_a_draft_date_not_after_the_latest_map_is_refused() -> None:
     record([qr_of(person_map("2026-11-12"), "q2")])
-    with pytest.raises(InputError, match=r"--date: 2026-11-12 is not after the latest map in the record"):
+    with pytest.raises(InputError, match=r"^date: 2026-11-12 is not after the latest map in the record") as caught:
         prefill(client(), NHS, date(2026, 11, 12))
+    assert caught.value.setting == "date"
 
 
 @responses.activate
@@ -209,6 +210,30 @@ def test_a_bad_nhs_number_is_refused_before_any_request() -> None:
     with responses.RequestsMock() as mock, pytest.raises(InputError, match="not a valid NHS number"):
         prefill(client(), "1234567890", date(2026, 12, 1))
     assert len(mock.calls) == 0
+
+
+def test_cli_a_bad_nhs_number_names_the_option() -> None:
+    result = run("prefill", "--patient", "1234567890", "--server", BASE, "-o", "draft.yaml")
+    assert result.exit_code == 2
+    assert "Invalid value for '--patient': not a valid NHS number (ten digits with a modulus 11 check digit)" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("found", "message"),
+    [
+        (0, "error: the server has no Patient with this NHS number\n"),
+        (2, "error: the server has more than one Patient with this NHS number; sort that out on the server first\n"),
+    ],
+)
+@responses.activate
+def test_cli_no_patient_or_several_exit_2_with_advice(tmp_path: Path, found: int, message: str) -> None:
+    patients = [{"resourceType": "Patient", "id": f"p{n}"} for n in range(found)]
+    responses.get(f"{BASE}/Patient", json=bundle(*patients))
+    result = run("prefill", "--patient", NHS, "--server", BASE, "-o", str(tmp_path / "draft.yaml"))
+    assert result.exit_code == 2
+    assert result.stderr == message + "hint: check the NHS number given with --patient\n"
 
 
 # --- the command -------------------------------------------------------------------------
@@ -282,8 +307,9 @@ def test_cli_date_not_after_the_latest_map_exits_2(tmp_path: Path) -> None:
     out = tmp_path / "draft.yaml"
     result = run("prefill", "--patient", NHS, "--server", BASE, "-o", str(out), "--date", "2026-11-01")
     assert result.exit_code == 2
-    assert "--date: 2026-11-01 is not after the latest map in the record (2026-11-12): give a later date" in (
-        result.stderr
+    assert result.stderr == (
+        "error: date: 2026-11-01 is not after the latest map in the record (2026-11-12)\n"
+        "hint: give a later date with --date\n"
     )
     assert not out.exists()
 

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from wb_fhir import __version__
-from wb_fhir.errors import AuthError, ConflictError, InputError, ServerError
-from wb_fhir.sync.auth import BearerAuth, SmartBackendAuth, SmartKey
+from wb_fhir.errors import AuthError, ConflictError, InputError, MatchError, ServerError
+from wb_fhir.sync.auth import Auth, BearerAuth, SmartBackendAuth, SmartKey
 from wb_fhir.sync.client import (
     FhirClient,
     RetryPolicy,
@@ -368,9 +368,24 @@ def test_tls_verification_on_by_default_and_ca_bundle_wired(tmp_path):
 def test_tls_failure_says_what_to_do():
     responses.get(f"{BASE}/Patient/1", body=requests.exceptions.SSLError("certificate verify failed"))
     c, sleeps = client()
-    with pytest.raises(ServerError, match=r"TLS verification of .* failed .*--ca-bundle"):
+    with pytest.raises(ServerError, match=r"TLS verification of .* failed .*not one this machine trusts$") as err:
         c.read("Patient", "1")
     assert sleeps == []
+    assert err.value.setting == "ca_bundle"  # the library names no flag: the command line advises
+
+
+@responses.activate
+def test_the_command_line_adds_the_flag_to_the_advice(tmp_path):
+    from click.testing import CliRunner
+
+    from wb_fhir.cli import main
+
+    responses.get(f"{BASE}/Patient", body=requests.exceptions.SSLError("certificate verify failed"))
+    result = CliRunner().invoke(main, ["pull", "--patient", "9434765919", "-o", str(tmp_path), "--server", BASE])
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        "is not one this machine trusts\nhint: give the trust's CA certificates with --ca-bundle\n"
+    )
 
 
 @responses.activate
@@ -573,3 +588,73 @@ def test_smart_token_url_over_plain_http_is_refused():
     pem, _ = keypair("RS384")
     with pytest.raises(InputError, match=r"token endpoint http://auth\.example\.org/token uses http://"):
         SmartBackendAuth(client_id="c", key=SmartKey(pem, "k"), token_url="http://auth.example.org/token")
+
+
+# --- exactly one Patient for an NHS number -------------------------------------------------------
+
+
+NHS = "9434765919"
+
+
+@pytest.mark.parametrize(("found", "message"), [(0, "has no Patient"), (2, "has more than one Patient")])
+@responses.activate
+def test_patient_is_exactly_one_or_a_match_error(found, message):
+    patients = [{"resource": {"resourceType": "Patient", "id": f"p{n}"}} for n in range(found)]
+    responses.get(f"{BASE}/Patient", json={"resourceType": "Bundle", "type": "searchset", "entry": patients})
+    c, _ = client()
+    with pytest.raises(MatchError, match=message) as err:
+        c.patient(NHS)
+    assert (err.value.resource_type, err.value.found, err.value.exit_code) == ("Patient", found, 2)
+    assert err.value.setting == "nhs_number" and NHS not in str(err.value)
+    assert parse_qs(responses.calls[0].request.url.split("?", 1)[1]) == {
+        "identifier": [f"https://fhir.nhs.uk/Id/nhs-number|{NHS}"],
+        "_count": ["2"],
+    }
+
+
+@responses.activate
+def test_patient_found():
+    entry = {"resource": {"resourceType": "Patient", "id": "p1"}, "search": {"mode": "match"}}
+    included = {"resource": {"resourceType": "Organization", "id": "o"}, "search": {"mode": "include"}}
+    responses.get(f"{BASE}/Patient", json={"resourceType": "Bundle", "type": "searchset", "entry": [entry, included]})
+    assert client()[0].patient(NHS)["id"] == "p1"
+
+
+def test_patient_refuses_a_number_that_is_not_an_nhs_number_before_asking():
+    with responses.RequestsMock() as mock, pytest.raises(InputError, match="not a valid NHS number") as err:
+        client()[0].patient("1234567890")
+    assert len(mock.calls) == 0 and not isinstance(err.value, MatchError)
+
+
+# --- the auth flow ----------------------------------------------------------------------------------
+
+
+@responses.activate
+def test_any_requests_auth_sends_once_and_a_bearer_401_is_not_sent_again():
+    responses.get(f"{BASE}/Patient/1", status=401)
+    c, _ = client(auth=requests.auth.HTTPBasicAuth("user", "pass"))
+    with pytest.raises(AuthError):
+        c.read("Patient", "1")
+    assert len(responses.calls) == 1 and responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+    c, _ = client(auth=BearerAuth(TOKEN))
+    with pytest.raises(AuthError):
+        c.read("Patient", "1")
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_an_auth_layer_owns_its_flow():
+    class Countersign(Auth):
+        """Sends, then once more with a header saying it saw the answer."""
+
+        def auth_flow(self, request):
+            response = yield request
+            request = request.copy()
+            request.headers["X-Seen"] = str(response.status_code)
+            yield request
+
+    responses.get(f"{BASE}/Patient/1", status=418)
+    responses.get(f"{BASE}/Patient/1", json=OK, headers=FHIR)
+    c, _ = client(auth=Countersign())
+    assert c.read("Patient", "1") == OK
+    assert [call.request.headers.get("X-Seen") for call in responses.calls] == [None, "418"]

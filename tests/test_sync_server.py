@@ -28,13 +28,14 @@ from strategies import random_nhs_number
 
 from wb_fhir._resources import data_dir
 from wb_fhir.assets import is_asset_directory
+from wb_fhir.bundles import map_bundle
 from wb_fhir.cli import main
 from wb_fhir.errors import ConflictError
 from wb_fhir.mapfile import iter_map_files, load_data, load_map, map_to_data, save_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.sync import BearerAuth, FhirClient, Outbox, RetryPolicy, SmartBackendAuth, SmartKey, Timeouts, flush
 from wb_fhir.sync.pull import pull
-from wb_fhir.sync.push import bundle_for, guard
+from wb_fhir.sync.push import guard
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM, GoalStatus, IdentifierKind, identifier_system
 
 pytestmark = pytest.mark.server
@@ -58,17 +59,10 @@ def example_params() -> list[Any]:
 
 
 @pytest.fixture
-def person(fhir_server: str) -> str:
+def person(make_patient) -> str:
+    """The NHS number of a new test person, whose Patient exists on the server."""
     nhs = random_nhs_number(RNG)
-    patient = {"resourceType": "Patient", "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}], "active": True}
-    r = requests.put(
-        f"{fhir_server}/Patient",
-        params={"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs}"},
-        json=patient,
-        headers={"Content-Type": "application/fhir+json"},
-        timeout=60,
-    )
-    assert r.status_code in (200, 201), r.text
+    make_patient(nhs)
     return nhs
 
 
@@ -100,7 +94,7 @@ def identifiers(bundle: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def push_map(client: FhirClient, box: Outbox, wmap: WellbeingMap, **kw: Any):
-    box.add(bundle_for(wmap), map_id=wmap.id, map_date=wmap.date.isoformat())
+    box.add(map_bundle(wmap), map_id=wmap.id, map_date=wmap.date.isoformat())
     return flush(client, box, **kw)
 
 
@@ -108,9 +102,10 @@ def push_map(client: FhirClient, box: Outbox, wmap: WellbeingMap, **kw: Any):
 
 
 @pytest.mark.parametrize("path", example_params())
-def test_push_every_example_and_pull_it_back_equal(fhir_server, person, tmp_path, path):
-    source = load_map(path)
-    wmap = for_new_person(source, person)
+def test_push_every_example_and_pull_it_back_equal(fhir_server, make_patient, make_referenced, tmp_path, path):
+    person = random_nhs_number(RNG)
+    wmap = for_new_person(load_map(path), person)
+    make_referenced(wmap, make_patient(person))
     with Outbox(tmp_path / "outbox.sqlite") as box:
         report = push_map(make_client(fhir_server), box, wmap)
         assert report.failed == [] and len(report.sent) == 1
@@ -124,7 +119,7 @@ def test_push_every_example_and_pull_it_back_equal(fhir_server, person, tmp_path
 
 
 def wmap_bundle_entries(wmap: WellbeingMap) -> list[dict[str, Any]]:
-    return bundle_for(wmap)["entry"]
+    return map_bundle(wmap)["entry"]
 
 
 def _without_patient_id(wmap: WellbeingMap) -> WellbeingMap:
@@ -134,7 +129,7 @@ def _without_patient_id(wmap: WellbeingMap) -> WellbeingMap:
 
 def test_push_twice_creates_nothing_new(fhir_server, person, tmp_path):
     wmap = for_new_person(load_map(ROOT / "examples" / "figure1.yaml"), person)
-    bundle = bundle_for(wmap)
+    bundle = map_bundle(wmap)
     client = make_client(fhir_server)
     with Outbox(tmp_path / "outbox.sqlite") as box:
         first = push_map(client, box, wmap)
@@ -154,7 +149,7 @@ def test_unchanged_detection_matches_server_versions(fhir_server, person, tmp_pa
     # A fresh outbox has seen nothing: resources still at version 1 count as unchanged.
     with Outbox(tmp_path / "b.sqlite") as other:
         again = push_map(client, other, wmap)
-    assert again.totals == (0, 0, len(bundle_for(wmap)["entry"]))
+    assert again.totals == (0, 0, len(map_bundle(wmap)["entry"]))
 
 
 # --- conflicts ---------------------------------------------------------------------------------
@@ -183,7 +178,7 @@ def test_two_clients_edit_the_same_plan_second_is_refused(fhir_server, person, t
     assert "fields that differ from ours:" in message and "lifecycleStatus" in message
     assert person not in message and "B: stopped" not in message
     assert b.items()[-1].state.value == "failed"
-    goal_ident = identifiers(bundle_for(base))
+    goal_ident = identifiers(map_bundle(base))
     goal_id = next(i for t, i in goal_ident if t == "Goal")
     kept = requests.get(f"{fhir_server}/Goal", params={"identifier": goal_id}, timeout=60).json()["entry"][0][
         "resource"
@@ -202,7 +197,7 @@ def test_a_race_is_refused_by_the_server_through_if_match(fhir_server, person, t
     client = make_client(fhir_server)
     with Outbox(tmp_path / "a.sqlite") as a:
         push_map(client, a, base)
-        guarded, _ = guard(client, a, bundle_for(_with_goal_status(base, GoalStatus.ON_HOLD, "mine")))
+        guarded, _ = guard(client, a, map_bundle(_with_goal_status(base, GoalStatus.ON_HOLD, "mine")))
         assert any(e["request"].get("ifMatch") for e in guarded["entry"])
         # Someone else updates the plan between our read and our write.
         push_map(client, a, _with_goal_status(base, GoalStatus.ABANDONED, "theirs"))
@@ -311,18 +306,12 @@ def _port(base: str) -> int:
     return urllib.parse.urlsplit(base).port or 80
 
 
-def _batch(person_count: int, tmp_path: Path, base: str) -> list[WellbeingMap]:
+def _batch(person_count: int, make_patient) -> list[WellbeingMap]:
     maps = []
     source = load_map(ROOT / "examples" / "figure1.yaml")
     for _ in range(person_count):
         nhs = random_nhs_number(RNG)
-        requests.put(
-            f"{base}/Patient",
-            params={"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs}"},
-            json={"resourceType": "Patient", "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}]},
-            headers={"Content-Type": "application/fhir+json"},
-            timeout=60,
-        ).raise_for_status()
+        make_patient(nhs)
         maps.append(for_new_person(source, nhs))
     return maps
 
@@ -330,7 +319,7 @@ def _batch(person_count: int, tmp_path: Path, base: str) -> list[WellbeingMap]:
 def _assert_exactly_once_or_waiting(base: str, maps: list[WellbeingMap], box: Outbox) -> None:
     waiting = {i.map_id for i in box.pending()}
     for wmap in maps:
-        counts = {ident: count(base, rtype, ident) for rtype, ident in identifiers(bundle_for(wmap))}
+        counts = {ident: count(base, rtype, ident) for rtype, ident in identifiers(map_bundle(wmap))}
         if wmap.id in waiting:
             # Atomic transactions: all of the map or none of it.
             assert set(counts.values()) <= {0, 1} and len(set(counts.values())) == 1, counts
@@ -338,8 +327,8 @@ def _assert_exactly_once_or_waiting(base: str, maps: list[WellbeingMap], box: Ou
             assert set(counts.values()) == {1}, counts
 
 
-def test_faulty_network_leaves_every_map_once_or_in_the_outbox(fhir_server, tmp_path):
-    maps = _batch(6, tmp_path, fhir_server)
+def test_faulty_network_leaves_every_map_once_or_in_the_outbox(fhir_server, make_patient, tmp_path):
+    maps = _batch(6, make_patient)
     script = ["reset-after", "pass", "503", "truncate", "delay", "reset-before"] * 3
     with FaultProxy(
         _port(fhir_server), script=script, weights={"pass": 3, "reset-after": 1, "503": 1}, delay=2.0
@@ -350,7 +339,7 @@ def test_faulty_network_leaves_every_map_once_or_in_the_outbox(fhir_server, tmp_
         )
         with Outbox(tmp_path / "o.sqlite") as box:
             for wmap in maps:
-                box.add(bundle_for(wmap), map_id=wmap.id, map_date=wmap.date.isoformat())
+                box.add(map_bundle(wmap), map_id=wmap.id, map_date=wmap.date.isoformat())
             for _ in range(6):  # a person pressing flush again while the network is bad
                 flush(client, box)
                 if not box.pending():
@@ -363,8 +352,8 @@ def test_faulty_network_leaves_every_map_once_or_in_the_outbox(fhir_server, tmp_
             _assert_exactly_once_or_waiting(fhir_server, maps, box)
 
 
-def test_push_killed_midway_and_run_again_loses_nothing(fhir_server, tmp_path):
-    maps = _batch(8, tmp_path, fhir_server)
+def test_push_killed_midway_and_run_again_loses_nothing(fhir_server, make_patient, tmp_path):
+    maps = _batch(8, make_patient)
     folder = tmp_path / "maps"
     folder.mkdir()
     for n, wmap in enumerate(maps):
@@ -409,7 +398,7 @@ def test_cli_push_pull_and_outbox(fhir_server, person, tmp_path):
     assert person in personal.output
     sent = runner.invoke(main, ["outbox", "flush", "--server", fhir_server], env=env)
     assert sent.exit_code == 0, sent.output
-    assert f"sent 1 map(s): {len(bundle_for(wmap)['entry'])} resource(s) created, 0 updated, 0 unchanged" in sent.output
+    assert f"sent 1 map(s): {len(map_bundle(wmap)['entry'])} resource(s) created, 0 updated, 0 unchanged" in sent.output
     pulled = runner.invoke(
         main, ["pull", "--patient", person, "-o", str(tmp_path / "p"), "--server", fhir_server], env=env
     )
@@ -417,7 +406,7 @@ def test_cli_push_pull_and_outbox(fhir_server, person, tmp_path):
     assert (tmp_path / "p" / f"{wmap.date.isoformat()}.yaml").is_file()
 
 
-def test_server_check_reports_and_cleans_up(fhir_server, person, tmp_path):
+def test_server_check_reports_and_cleans_up(fhir_server, conformance, person, tmp_path):
     junit = tmp_path / "check.xml"
     result = CliRunner().invoke(
         main,
@@ -436,6 +425,13 @@ def test_server_check_reports_and_cleans_up(fhir_server, person, tmp_path):
     ):
         assert report[name]["outcome"] == "pass", report[name]
     assert "identical content kept its version" in report["conditional upsert"]["detail"]
+    # check counts what profiles install installs
+    ours = conformance[-1]
+    assert report["profiles"] == {
+        "name": "profiles",
+        "outcome": "pass",
+        "detail": f"all {ours.package.count} conformance resources installed, and the 5 profiles they derive from",
+    }
     assert result.exit_code == (1 if any(c["outcome"] == "fail" for c in report.values()) else 0)
     assert b"<testsuite" in junit.read_bytes() and b'name="If-Match"' in junit.read_bytes()
     left = requests.get(

@@ -5,7 +5,7 @@ The concepts and the map file are here; each area has its own curated API:
 servers), ``wb_fhir.review`` (maps over time), ``wb_fhir.conformance`` (profiles).
 """
 
-from wb_fhir.errors import AuthError, ConflictError, InputError, Problem, ServerError, WbFhirError
+from wb_fhir.errors import AuthError, ConflictError, InputError, MatchError, Problem, ServerError, WbFhirError
 from wb_fhir.mapfile import dumps_map, load_map, map_from_data, map_to_data, save_map
 from wb_fhir.measures import NetworkMeasures, measure
 from wb_fhir.model import Connection, Goal, Milestone, Practitioner, Signpost, Subject, Tie, WellbeingMap
@@ -18,6 +18,7 @@ __all__ = [
     "Connection",
     "Goal",
     "InputError",
+    "MatchError",
     "Milestone",
     "NetworkMeasures",
     "Practitioner",

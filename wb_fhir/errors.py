@@ -2,12 +2,15 @@
 
     WbFhirError                 anything wb_fhir refuses or cannot do
     ├── InputError              bad input: a map file, a FHIR resource, an option (exit 2)
+    │   └── MatchError          a search that must find exactly one resource found none, or several
     └── ServerError             a FHIR server or the network failed (exit 1)
         ├── ConflictError       someone else changed a resource since it was read (409/412)
         └── AuthError           authentication or authorisation failed (401/403, token endpoint)
 
 Errors from the layer below (requests, YAML, JSON) are translated into these in exactly one
-place each; the command line turns them into a message and an exit code.
+place each; the command line turns them into a message and an exit code. An error names no
+command-line flag: where a setting would help, it names the setting (``setting="ca_bundle"``)
+and the command line gives the advice (``--ca-bundle``).
 """
 
 from __future__ import annotations
@@ -29,9 +32,13 @@ class Problem:
 
 
 class WbFhirError(Exception):
-    """Base of every error wb_fhir raises on purpose."""
+    """Base of every error wb_fhir raises on purpose.
+
+    ``setting`` names the setting that would help (a parameter name such as ``ca_bundle``), if any.
+    """
 
     exit_code = 1
+    setting: str | None = None
 
 
 class InputError(WbFhirError):
@@ -39,11 +46,15 @@ class InputError(WbFhirError):
 
     exit_code = 2
 
-    def __init__(self, problems: Iterable[Problem] | str, source: str | None = None) -> None:
+    def __init__(
+        self, problems: Iterable[Problem] | str, source: str | None = None, *, setting: str | None = None
+    ) -> None:
         if isinstance(problems, str):
             problems = [Problem("", problems)]
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.source = source
+        if setting is not None:
+            self.setting = setting
         super().__init__(self._text())
 
     def _text(self) -> str:
@@ -51,6 +62,15 @@ class InputError(WbFhirError):
         if self.source is not None:
             lines = [f"{self.source}: {line}" for line in lines]
         return "\n".join(lines)
+
+
+class MatchError(InputError):
+    """A search that must find exactly one resource found ``found`` of them (0, or 2 meaning several)."""
+
+    def __init__(self, message: str, *, resource_type: str, found: int, setting: str | None = None) -> None:
+        self.resource_type = resource_type
+        self.found = found
+        super().__init__(message, setting=setting)
 
 
 class ServerError(WbFhirError):
@@ -62,14 +82,19 @@ class ServerError(WbFhirError):
         *,
         status: int | None = None,
         outcome: dict[str, Any] | None = None,
+        setting: str | None = None,
     ) -> None:
         self.status = status
         self.outcome = outcome
+        if setting is not None:
+            self.setting = setting
         super().__init__(message)
 
 
 class ConflictError(ServerError):
     """A version conflict: the resource changed on the server since it was read."""
+
+    setting = "force"
 
 
 class AuthError(ServerError):

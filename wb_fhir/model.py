@@ -2,7 +2,8 @@
 
 A :class:`WellbeingMap` is one mapping conversation about one person at one point in time.
 Instances are immutable (collections are tuples); change one with :func:`dataclasses.replace`
-and re-check it with :func:`wb_fhir.mapfile.check_map` when the change comes from a person.
+and, when the change comes from a person, check it again through the map file's checks
+(``map_from_data(map_to_data(wmap))``, :mod:`wb_fhir.mapfile`).
 Build maps from files with :mod:`wb_fhir.mapfile`, which validates everything.
 """
 

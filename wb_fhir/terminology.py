@@ -580,7 +580,7 @@ EXT_TEMPLATE_EXTRACT_CONTEXT = f"{SDC}/sdc-questionnaire-templateExtractContext"
 EXT_TEMPLATE_EXTRACT_VALUE = f"{SDC}/sdc-questionnaire-templateExtractValue"
 
 
-# --- profiles (issue 4): names the conformance resources need beyond the contract ------------
+# --- profiles: names the conformance resources need beyond the contract ------------------------
 
 SDC_OBSERVATION_EXTRACT_RELATIONSHIP = "http://hl7.org/fhir/uv/sdc/CodeSystem/observation-extract-relationship"
 """SDC 4.0: ``observationExtract`` with ``valueCode`` ``component`` on a child item of a group that
@@ -609,12 +609,9 @@ MILESTONE_PARTS = ("id", "description", "due", "done", "done-on")
 """The sub-extension urls of ``Profile.EXT_MILESTONE`` (values: string, string, date, boolean, date)."""
 SIGNPOST_PARTS = ("asset", "reason", "status", "note", "date")
 """The sub-extension urls of ``Profile.EXT_SIGNPOST`` (values: string, string, code or Coding, string, date)."""
-UK_CORE_PACKAGE = ("UKCore.R4.STU.02.00.00", "2.0.0")
-"""The UK Core package (name, version) the profiles derive from (HL7 UK, FHIR 4.0.1)."""
 
 
-# --- mapping (issue 5: map <-> FHIR) -------------------------------------------------------
-# Added by the mapping engineer; nothing above is changed.
+# --- the mapping (map <-> FHIR) ----------------------------------------------------------
 
 GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 PROVENANCE_PARTICIPANT_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"

@@ -3,7 +3,8 @@
 Each command opens what it needs, calls the library, and lets a
 :class:`~wb_fhir.errors.WbFhirError` through; :class:`WbFhirGroup` turns that into a
 message on stderr and the exit code (2 bad input, 1 server or network), with a traceback
-only under ``--debug``.
+only under ``--debug``, and adds the advice for the setting the error names (the library names
+no flag: :mod:`wb_fhir.cli._advice` does).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import click
 
 from wb_fhir import __version__
+from wb_fhir.cli._advice import advice
 from wb_fhir.errors import WbFhirError
 
 
@@ -25,7 +27,7 @@ class WbFhirGroup(click.Group):
         try:
             return super().invoke(ctx)
         except WbFhirError as exc:
-            _fail(ctx, str(exc), exc.exit_code, exc)
+            _fail(ctx, str(exc), exc.exit_code, exc, advice(exc.setting))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -34,13 +36,15 @@ class WbFhirGroup(click.Group):
             _fail(ctx, f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 1, exc)
 
 
-def _fail(ctx: click.Context, message: str, code: int, exc: BaseException | None) -> None:
+def _fail(ctx: click.Context, message: str, code: int, exc: BaseException | None, hint: str | None = None) -> None:
     debug = bool(ctx.find_root().params.get("debug"))
     if debug and exc is not None:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
     click.echo(f"error: {message}" if "\n" not in message else f"error:\n{message}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
     ctx.exit(code)
 
 

@@ -8,27 +8,27 @@ from pathlib import Path
 import click
 
 from wb_fhir._files import atomic_write, read_text
+from wb_fhir.bundles import map_bundle
+from wb_fhir.cli._common import drawing_options
 from wb_fhir.errors import InputError
-from wb_fhir.fhir import extract_map, questionnaire_response_of, transaction_bundle
+from wb_fhir.fhir import extract_map, questionnaire_response_of
 from wb_fhir.mapfile import load_map, parse_text, save_map
-from wb_fhir.render import renderings
 
 
 @click.command()
 @click.argument("map_file", metavar="MAP", type=click.Path(path_type=str))
 @click.option("-o", "--output", required=True, help="Where to write the transaction Bundle (JSON).")
-@click.option(
-    "--no-renderings", is_flag=True, help="Leave out the drawn map (SVG, PNG, PDF) and its DocumentReference."
-)
-def bundle(map_file: str, output: str, no_renderings: bool) -> None:
+@drawing_options
+def bundle(map_file: str, output: str, formats: tuple[str, ...]) -> None:
     """Write the FHIR transaction Bundle of MAP.
 
     Conditional upserts by business identifier, so posting it twice creates nothing new.
     The Patient is referenced by NHS number or id, never created. The map's DocumentReference
-    carries it drawn as SVG, PNG and PDF unless --no-renderings.
+    carries it drawn as SVG, PNG and PDF (or the formats --renderings names; none: no
+    DocumentReference).
     """
     wmap = load_map(map_file)
-    data = transaction_bundle(wmap, attachments=() if no_renderings else renderings(wmap))
+    data = map_bundle(wmap, formats)
     atomic_write(Path(output), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     click.echo(f"wrote {output}: {len(data['entry'])} entries")
 

@@ -110,8 +110,8 @@ def demo(output: Path | None) -> None:
     its FHIR transaction Bundle (the drawings attached), and the review pair's summary as
     HTML and PDF.
     """
+    from wb_fhir.bundles import drawings
     from wb_fhir.fhir import transaction_bundle
-    from wb_fhir.render import renderings
     from wb_fhir.review.compare import compare_pair
     from wb_fhir.review.summary import html_to_pdf, review_html
     from wb_fhir.review.text import format_changes
@@ -132,7 +132,7 @@ def demo(output: Path | None) -> None:
         with click.progressbar(maps, label="drawing and bundling the examples", file=sys.stderr) as bar:
             for path, wmap in bar:
                 stem = "-".join(path.relative_to(examples).with_suffix("").parts)
-                drawn = renderings(wmap)
+                drawn = drawings(wmap)
                 for drawing in drawn:
                     atomic_write(output / f"{stem}{drawing.suffix}", drawing.data)
                 bundle = transaction_bundle(wmap, attachments=drawn)

@@ -34,23 +34,41 @@ def package(output: Path) -> None:
 
 
 @profiles.command("install")
-@server_options(server_required=True, outbox=False)
+@server_options(outbox=False)
 @click.option(
     "--uk-core",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help="Folder of the UK Core package (XML) to load first: the profiles derive from it.",
+    help="A newer UK Core to load first instead of the copy shipped with wb_fhir: a FHIR package "
+    "folder, or UK Core's repository (XML).",
 )
+@click.option("--no-uk-core", is_flag=True, help="Do not load UK Core (the server already holds it).")
+@click.option("--dry-run", is_flag=True, help="List what would be installed; needs no server.")
 @collect_server_options
-def install(opts: dict[str, Any], uk_core: Path | None) -> None:
-    """Load the conformance resources into a FHIR server (idempotent: PUT by id, one transaction)."""
-    from wb_fhir.conformance.install import install as run
+def install(opts: dict[str, Any], uk_core: Path | None, no_uk_core: bool, dry_run: bool) -> None:
+    """Load UK Core, then wb_fhir's conformance resources, into a FHIR server.
 
-    result = run(needs_client(opts), uk_core=uk_core)
-    click.echo(
-        f"installed {len(result.statuses)} conformance resources ({result.created} created, {result.updated} updated)",
-        err=True,
-    )
+    UK Core ships with wb_fhir and goes first: the profiles derive from it. Each package is one
+    transaction of PUTs by id, so running it again changes nothing.
+    """
+    from wb_fhir.conformance.install import install_package, plan
+    from wb_fhir.conformance.packages import load_uk_core
+
+    if uk_core is not None and no_uk_core:
+        raise click.UsageError("give --uk-core DIR or --no-uk-core, not both")
+    packages = plan(None if no_uk_core else load_uk_core(uk_core))
+    if dry_run:
+        for package in packages:
+            kinds = ", ".join(f"{n} {t}" for t, n in package.counts().items())
+            click.echo(f"would install {package}: {package.count} conformance resources ({kinds})")
+        return
+    client = needs_client(opts)
+    for package in packages:
+        result = install_package(client, package)
+        click.echo(
+            f"installed {package}: {package.count} conformance resources "
+            f"({result.created} created, {result.updated} updated)"
+        )
 
 
 COMMANDS = [profiles]

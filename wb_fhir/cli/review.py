@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from wb_fhir._files import atomic_write
+from wb_fhir.cli._common import patient_option
 from wb_fhir.cli._server import collect_server_options, needs_client, server_options
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.mapfile import dumps_map, load_map
@@ -68,8 +69,62 @@ def _write_new(path: Path, data: bytes, force: bool) -> None:
     atomic_write(path, data)
 
 
+class DefaultGroup(click.Group):
+    """A group that runs its default sub-command when the first argument names none of its own.
+
+    ``review OLD NEW -o OUT`` is ``review summary OLD NEW -o OUT``; ``review start ...`` is the
+    sub-command ``start``.
+    """
+
+    default = "summary"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup)
+def review() -> None:
+    """Review maps over time: the review summary, or the next map to start a review with.
+
+    \b
+    wb-fhir review OLD NEW [MORE...] -o OUT.html|OUT.pdf   the summary (same as 'review summary')
+    wb-fhir review start PREVIOUS -o NEXT.yaml              the next map, pre-filled from PREVIOUS
+    """
+
+
+@review.command("summary")
+@click.argument("maps", nargs=-1, required=True, metavar="OLD NEW [MORE...]")
+@click.option("-o", "--output", required=True, help="Where to write the summary (.html or .pdf).")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def review_summary(maps: tuple[str, ...], output: str, force: bool) -> None:
+    """The review summary of OLD NEW [MORE...]: maps side by side, changes, goals, measures.
+
+    \b
+    wb-fhir review OLD.yaml NEW.yaml -o summary.html   (or 'review summary ...')
+    wb-fhir review OLD.yaml NEW.yaml -o summary.pdf    the same, printable on A4
+    """
+    if len(maps) < 2:
+        raise click.UsageError("a review needs at least two maps: review OLD NEW [MORE...] -o OUT.html")
+    out = Path(output)
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        raise InputError("the review summary is written as .html or .pdf", output)
+    loaded = _load_all(maps)
+    html = review_html(loaded, names=maps)
+    data = html_to_pdf(html) if suffix == ".pdf" else html.encode("utf-8")
+    _write_new(out, data, force)
+    click.echo(f"wrote {out}: review of {len(loaded)} maps")
+
+
+@review.command("start")
+@click.argument("previous", metavar="PREVIOUS")
+@click.option("-o", "--output", required=True, help="Where to write the next map (.yaml, .yml or .json).")
+@click.option("--date", "when", help="Date of the next map (YYYY-MM-DD; default today).")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 def review_start(previous: str, output: str, when: str | None, force: bool) -> None:
-    """Write the next map, pre-filled from PREVIOUS."""
+    """Write the next map, pre-filled from PREVIOUS (same ids, open goals and sign-posts)."""
     out = Path(output)
     if out.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise InputError("the next map is written as .yaml, .yml or .json", output)
@@ -85,49 +140,8 @@ def review_start(previous: str, output: str, when: str | None, force: bool) -> N
         )
 
 
-class ReviewCommand(click.Command):
-    """``review OLD NEW [MORE...] -o OUT`` or ``review start PREVIOUS -o NEXT``: one command, two uses."""
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage(ctx.command_path, "OLD NEW [MORE...] -o OUT.html|OUT.pdf")
-        formatter.write_usage(ctx.command_path, "start PREVIOUS -o NEXT.yaml [--date YYYY-MM-DD] [--force]")
-
-
-@click.command(cls=ReviewCommand)
-@click.argument("maps", nargs=-1, required=True, metavar="[start] MAPS...")
-@click.option("-o", "--output", required=True, help="Summary .html or .pdf; for 'start', the next map (.yaml/.json).")
-@click.option("--date", "when", help="'start' only: date of the next map (YYYY-MM-DD; default today).")
-@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-def review(maps: tuple[str, ...], output: str, when: str | None, force: bool) -> None:
-    """The review summary of OLD NEW [MORE...], or 'review start PREVIOUS' to begin the next map.
-
-    \b
-    wb-fhir review OLD.yaml NEW.yaml -o summary.html   maps side by side, changes, goals, measures
-    wb-fhir review OLD.yaml NEW.yaml -o summary.pdf    the same, printable on A4
-    wb-fhir review start LAST.yaml -o next.yaml         the next map, pre-filled from LAST
-    """
-    if maps[0] == "start":
-        if len(maps) != 2:
-            raise click.UsageError("'review start' takes exactly one map: review start PREVIOUS -o NEXT.yaml")
-        review_start(maps[1], output, when, force)
-        return
-    if when is not None:
-        raise click.UsageError("--date is only for 'review start'")
-    if len(maps) < 2:
-        raise click.UsageError("a review needs at least two maps: review OLD NEW [MORE...] -o OUT.html")
-    out = Path(output)
-    suffix = out.suffix.lower()
-    if suffix not in (".html", ".htm", ".pdf"):
-        raise InputError("the review summary is written as .html or .pdf", output)
-    loaded = _load_all(maps)
-    html = review_html(loaded, names=maps)
-    data = html_to_pdf(html) if suffix == ".pdf" else html.encode("utf-8")
-    _write_new(out, data, force)
-    click.echo(f"wrote {out}: review of {len(loaded)} maps")
-
-
 @click.command()
-@click.option("--patient", required=True, help="NHS number of the person.")
+@patient_option
 @click.option("-o", "--output", required=True, help="Where to write the draft map (.yaml or .json).")
 @click.option("--date", "when", help="Date of the draft map (YYYY-MM-DD; default today).")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
@@ -147,7 +161,7 @@ def prefill(patient: str, output: str, when: str | None, force: bool, opts: dict
         raise InputError("already exists (use --force to overwrite it)", str(out))
     on = _parse_date(when)
     client = needs_client(opts)
-    result = draft_from_record(client, patient.replace(" ", ""), on)
+    result = draft_from_record(client, patient, on)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     fmt = "json" if out.suffix.lower() == ".json" else "yaml"

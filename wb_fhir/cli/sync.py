@@ -12,15 +12,17 @@ from typing import Any
 import click
 
 from wb_fhir._files import atomic_write
-from wb_fhir.cli._common import map_paths
+from wb_fhir.bundles import map_bundle
+from wb_fhir.cli._advice import with_advice
+from wb_fhir.cli._common import drawing_options, map_paths, patient_option
 from wb_fhir.cli._server import collect_server_options, make_client, needs_client, server_options
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import iter_map_files, load_map
-from wb_fhir.sync.check import Outcome, junit_xml, run_checks
+from wb_fhir.sync.check import WRITES_NOT_ALLOWED, Outcome, junit_xml, run_checks
 from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import Item, Outbox
 from wb_fhir.sync.pull import pull as pull_person
-from wb_fhir.sync.push import FlushReport, bundle_for, flush
+from wb_fhir.sync.push import FlushReport, flush
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ def _report_flush(report: FlushReport, outbox: Outbox, as_json: bool) -> None:
             )
         for failure in report.failed:
             state = "still waiting in the outbox" if failure.kept else "failed (see 'wb-fhir outbox list')"
-            click.echo(f"outbox item {failure.item_id} ({failure.map_date}): {state}\n{failure.message}", err=True)
+            message = with_advice(failure.message, failure.setting)
+            click.echo(f"outbox item {failure.item_id} ({failure.map_date}): {state}\n{message}", err=True)
         if report.waiting:
             click.echo(f"{report.waiting} map(s) wait in the outbox {outbox.path}", err=True)
     if report.failed:
@@ -70,12 +73,10 @@ def _flush_with_progress(client: FhirClient, outbox: Outbox, force: bool, only: 
 @map_paths
 @server_options()
 @click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed (after checking!).")
-@click.option(
-    "--no-renderings", is_flag=True, help="Leave out the drawn map (SVG, PNG, PDF) and its DocumentReference."
-)
+@drawing_options
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @collect_server_options
-def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings: bool, as_json: bool) -> None:
+def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, formats: tuple[str, ...], as_json: bool) -> None:
     """Push maps (files or folders) to the FHIR server, through the outbox.
 
     Each map is stored in the outbox first, then sent as one transaction (with anything
@@ -95,10 +96,7 @@ def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings
     client = make_client(opts)
     with Outbox(opts["outbox_path"]) as outbox:
         items = [
-            outbox.add(
-                bundle_for(wmap, with_renderings=not no_renderings), map_id=wmap.id, map_date=wmap.date.isoformat()
-            )
-            for wmap in loaded
+            outbox.add(map_bundle(wmap, formats), map_id=wmap.id, map_date=wmap.date.isoformat()) for wmap in loaded
         ]
         if client is None:
             click.echo(
@@ -110,7 +108,7 @@ def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, no_renderings
 
 
 @click.command()
-@click.option("--patient", required=True, help="NHS number of the person.")
+@patient_option
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only maps from this date on (YYYY-MM-DD).")
 @server_options()
@@ -119,7 +117,7 @@ def pull(patient: str, output: Path, since: datetime | None, opts: dict[str, Any
     """Pull every map of a person, their plan and goals from the FHIR server into a folder."""
     client = needs_client(opts)
     with Outbox(opts["outbox_path"]) as outbox:
-        report = pull_person(client, outbox, patient.replace(" ", ""), output, since=since.date() if since else None)
+        report = pull_person(client, outbox, patient, output, since=since.date() if since else None)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(
@@ -223,8 +221,11 @@ def check(
     opts: dict[str, Any], as_json: bool, junit: Path | None, allow_writes: bool, test_patient: str | None
 ) -> None:
     """Check whether a FHIR server can carry wb_fhir; exits 1 when a check fails."""
+    from wb_fhir.conformance.packages import wb_fhir_package
+
     client = needs_client(opts)
-    results = run_checks(client, allow_writes=allow_writes, test_patient=test_patient)
+    ours = wb_fhir_package()
+    results = run_checks(client, conformance=ours.resources, allow_writes=allow_writes, test_patient=test_patient)
     if junit is not None:
         atomic_write(junit, junit_xml(results, client.base_url))
     if as_json:
@@ -236,6 +237,8 @@ def check(
             click.echo(f"{r.name.ljust(width)}  {r.outcome.value.upper().ljust(6)}  {r.detail}")
         tally = {o: sum(r.outcome is o for r in results) for o in Outcome}
         click.echo(f"checks: {tally[Outcome.PASS]} pass, {tally[Outcome.FAIL]} fail, {tally[Outcome.SKIP]} skip")
+        if any(r.detail == WRITES_NOT_ALLOWED for r in results):
+            click.echo("the checks that write run with --allow-writes --test-patient NHS (an existing test patient)")
     if any(r.outcome is Outcome.FAIL for r in results):
         raise click.exceptions.Exit(1)
 

@@ -1,5 +1,7 @@
-"""Load the conformance resources into a FHIR server: one transaction of ``PUT Type/id``.
+"""Load conformance packages into a FHIR server: one transaction of ``PUT Type/id`` per package.
 
+By default UK Core (the copy shipped with wb_fhir) goes first, then wb_fhir's own resources:
+:func:`plan` says what would be installed, without a server; :func:`install` does it.
 Idempotent (the same ids every time), so running it twice leaves the server as it was, and a
 transaction that failed on the way may be sent again. Everything goes through the one HTTP layer,
 :class:`~wb_fhir.sync.client.FhirClient` (URL checks, auth, TLS, retries, error text).
@@ -9,29 +11,30 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from wb_fhir.conformance import conformance_resources
 from wb_fhir.conformance._common import Resource
-from wb_fhir.errors import InputError
+from wb_fhir.conformance.packages import ConformancePackage, XmlResource, load_uk_core, wb_fhir_package
 from wb_fhir.sync.client import FhirClient, Timeouts
 
 log = logging.getLogger(__name__)
 
-UK_CORE_TIMEOUT = 900.0
-"""Creating the 375 UK Core resources takes a fresh HAPI a few minutes (it indexes large CodeSystems)."""
-UK_CORE_ATTEMPTS = 2
-"""At most one retry of the UK Core transaction: each attempt may wait ``UK_CORE_TIMEOUT``."""
+LARGE_PACKAGE = 100
+"""A package of more resources than this (UK Core: 375) gets the long timeout and few attempts."""
+LARGE_TIMEOUT = 900.0
+"""Read timeout for a large package: a fresh HAPI indexes UK Core's CodeSystems as it stores them."""
+LARGE_ATTEMPTS = 2
+"""At most one retry of a large package's transaction: each attempt may wait ``LARGE_TIMEOUT``."""
 FHIR_XML = "application/fhir+xml"
 
 
 @dataclass(frozen=True)
 class InstallResult:
-    """What the server said for each resource: ``Type/id`` -> HTTP status line."""
+    """What the server said for each resource of one package: ``Type/id`` -> HTTP status line."""
 
+    package: ConformancePackage
     statuses: dict[str, str]
 
     @property
@@ -43,7 +46,17 @@ class InstallResult:
         return sum(1 for s in self.statuses.values() if s.startswith("200"))
 
 
-def transaction(resources: list[Resource]) -> dict[str, Any]:
+def plan(uk_core: ConformancePackage | None) -> list[ConformancePackage]:
+    """The packages to install, in order: UK Core (unless None), then wb_fhir's own."""
+    return [*([uk_core] if uk_core is not None else []), wb_fhir_package()]
+
+
+def default_plan() -> list[ConformancePackage]:
+    """UK Core as shipped with wb_fhir, then wb_fhir's own resources."""
+    return plan(load_uk_core())
+
+
+def transaction(resources: Sequence[Resource]) -> dict[str, Any]:
     """The transaction Bundle that puts every resource at its id."""
     return {
         "resourceType": "Bundle",
@@ -59,60 +72,44 @@ def transaction(resources: list[Resource]) -> dict[str, Any]:
     }
 
 
-UK_CORE_FOLDERS = ("codesystems", "valuesets", "structuredefinitions")
-_ROOT = re.compile(r'<(\w+) xmlns="http://hl7.org/fhir"')
-_ID = re.compile(r'<id value="([^"]+)"')
-
-
-def uk_core_transaction(folder: Path) -> bytes:
-    """A transaction Bundle (XML, as UK Core ships) that puts every UK Core conformance resource.
-
-    The UK Core StructureDefinitions are differential only; the server builds their snapshots,
-    which is what lets the wb_fhir profiles derive from them.
-    """
-    entries = []
-    for sub in UK_CORE_FOLDERS:
-        for path in sorted((folder / sub).glob("*.xml")):
-            text = path.read_text(encoding="utf-8")
-            text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
-            root, id_ = _ROOT.search(text), _ID.search(text)
-            if root is None or id_ is None:
-                raise InputError("not a FHIR XML resource with an id", str(path))
-            url = f"{root.group(1)}/{id_.group(1)}"
-            entries.append(
-                f'<entry><fullUrl value="{url}"/><resource>{text}</resource>'
-                f'<request><method value="PUT"/><url value="{url}"/></request></entry>'
-            )
-    if not entries:
-        raise InputError(
-            "holds no UK Core conformance resources (codesystems/, valuesets/, structuredefinitions/)", str(folder)
-        )
+def xml_transaction(resources: Sequence[XmlResource]) -> bytes:
+    """A transaction Bundle in FHIR XML that puts every resource at its id (XML sent as it came)."""
+    entries = [
+        f'<entry><fullUrl value="{r.resource_type}/{r.id}"/><resource>{r.text}</resource>'
+        f'<request><method value="PUT"/><url value="{r.resource_type}/{r.id}"/></request></entry>'
+        for r in resources
+    ]
     bundle = '<Bundle xmlns="http://hl7.org/fhir"><type value="transaction"/>' + "".join(entries) + "</Bundle>"
     return bundle.encode("utf-8")
 
 
-def install(client: FhirClient, *, uk_core: Path | None = None) -> InstallResult:
-    """PUT every conformance resource into the client's server in one transaction (UK Core first, if given).
+def install_package(client: FhirClient, package: ConformancePackage) -> InstallResult:
+    """PUT every resource of one package in one transaction; a large one with a long read timeout.
 
-    The UK Core transaction is sent as the XML UK Core ships (the server converts it), with a read
-    timeout of at least :data:`UK_CORE_TIMEOUT`; the client's own timeout still wins if longer.
+    The client's own timeout still wins if longer.
     """
-    if uk_core is not None:
-        data = uk_core_transaction(uk_core)
-        slow = dataclasses.replace(
+    if package.count > LARGE_PACKAGE:
+        client = dataclasses.replace(
             client,
-            timeouts=Timeouts(client.timeouts.connect, max(client.timeouts.read, UK_CORE_TIMEOUT)),
-            retry=dataclasses.replace(client.retry, attempts=min(client.retry.attempts, UK_CORE_ATTEMPTS)),
+            timeouts=Timeouts(client.timeouts.connect, max(client.timeouts.read, LARGE_TIMEOUT)),
+            retry=dataclasses.replace(client.retry, attempts=min(client.retry.attempts, LARGE_ATTEMPTS)),
         )
-        log.info("installing the UK Core conformance resources")
-        # Every entry is PUT Type/id (uk_core_transaction builds nothing else): safe to retry.
-        slow.request("POST", "", content=data, content_type=FHIR_XML, idempotent=True)
-    bundle = transaction(conformance_resources())
-    log.info("installing %d conformance resources", len(bundle["entry"]))
-    answer = client.transaction(bundle)
+    log.info("installing %s: %d conformance resources", package, package.count)
+    paths = [f"{r['resourceType']}/{r['id']}" for r in package.resources]
+    if package.resources:
+        answer = client.transaction(transaction(package.resources))
+    else:
+        paths = [f"{r.resource_type}/{r.id}" for r in package.xml]
+        # Every entry is PUT Type/id (xml_transaction builds nothing else): safe to retry.
+        response = client.request(
+            "POST", "", content=xml_transaction(package.xml), content_type=FHIR_XML, idempotent=True
+        )
+        answer = response.body or {}
     entries: list[dict[str, Any]] = answer.get("entry", [])
-    statuses = {
-        f"{e['resource']['resourceType']}/{e['resource']['id']}": entry.get("response", {}).get("status", "")
-        for e, entry in zip(bundle["entry"], entries, strict=False)
-    }
-    return InstallResult(statuses)
+    statuses = {path: entry.get("response", {}).get("status", "") for path, entry in zip(paths, entries, strict=False)}
+    return InstallResult(package, statuses)
+
+
+def install(client: FhirClient, packages: Sequence[ConformancePackage] | None = None) -> list[InstallResult]:
+    """Install each package in order (default: :func:`default_plan`, UK Core first), one transaction each."""
+    return [install_package(client, p) for p in (default_plan() if packages is None else packages)]

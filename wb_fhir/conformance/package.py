@@ -15,13 +15,15 @@ from typing import Any
 from wb_fhir.conformance import conformance_resources, file_name
 from wb_fhir.conformance._common import Resource, dumps
 from wb_fhir.conformance.examples import build_examples
-from wb_fhir.terminology import CANONICAL, FHIR_VERSION, PACKAGE_NAME, PACKAGE_VERSION, UK_CORE_PACKAGE
+from wb_fhir.conformance.packages import manifest, shipped_uk_core_folder
+from wb_fhir.terminology import CANONICAL, FHIR_VERSION, PACKAGE_NAME, PACKAGE_VERSION
 
 MTIME = 946684800  # 2000-01-01: a fixed time keeps the archive reproducible
 
 
 def package_json() -> dict[str, Any]:
-    """The package manifest."""
+    """The package manifest; it depends on the UK Core package that ships with wb_fhir."""
+    uk_core = manifest(shipped_uk_core_folder())
     return {
         "name": PACKAGE_NAME,
         "version": PACKAGE_VERSION,
@@ -31,7 +33,7 @@ def package_json() -> dict[str, Any]:
         "canonical": CANONICAL,
         "fhirVersions": [FHIR_VERSION],
         "type": "fhir.ig",
-        "dependencies": {"hl7.fhir.r4.core": FHIR_VERSION, UK_CORE_PACKAGE[0]: UK_CORE_PACKAGE[1]},
+        "dependencies": {"hl7.fhir.r4.core": FHIR_VERSION, uk_core["name"]: uk_core["version"]},
     }
 
 

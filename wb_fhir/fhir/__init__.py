@@ -21,7 +21,7 @@ from wb_fhir.fhir.narrative import care_plan_narrative
 from wb_fhir.fhir.observations import measures_from_observations, observations
 from wb_fhir.fhir.provenance import provenance
 from wb_fhir.fhir.questionnaire_response import questionnaire_response
-from wb_fhir.fhir.references import Key, Linker
+from wb_fhir.fhir.references import Key, Linker, Search, Token
 from wb_fhir.fhir.sdc import extract_observations
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
     "MapResources",
     "PlanParts",
     "Rendering",
+    "Search",
+    "Token",
     "care_plan",
     "care_plan_narrative",
     "document_reference",

@@ -1,15 +1,19 @@
-"""Business identifiers of every resource of a map, and how resources point at each other.
+"""Identifiers, search tokens and searches; business identifiers of every resource of a map; references.
 
-Every resource wb_fhir writes has a business identifier (system under the project canonical,
-value a stable UUID). Inside a transaction Bundle a resource is addressed as
-``urn:uuid:<identifier value>``; outside one, as a logical reference by identifier, so the
-same mapping code serves both.
+The one place that builds an Identifier or a ``system|value`` search token (:class:`Token`) and
+a search (:class:`Search`, a small immutable value: each refinement returns a new one, as
+fhir-py's SearchSet). Every resource wb_fhir writes has a business identifier (system under the
+project canonical, value a stable UUID: :class:`Key`). Inside a transaction Bundle a resource is
+addressed as ``urn:uuid:<identifier value>``; outside one, as a logical reference by identifier,
+so the same mapping code serves both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
+from urllib.parse import quote
 
 from wb_fhir.model import Connection, Goal, Practitioner, Subject, Tie, WellbeingMap, stable_uuid
 from wb_fhir.terminology import (
@@ -25,6 +29,91 @@ from wb_fhir.terminology import (
 JSON = dict[str, Any]
 
 
+@dataclass(frozen=True, order=True)
+class Token:
+    """An identifier (or a coding) as FHIR searches for it: ``system|value``."""
+
+    system: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"
+
+    def identifier(self) -> JSON:
+        """The Identifier element."""
+        return {"system": self.system, "value": self.value}
+
+    @classmethod
+    def of(cls, identifier: Mapping[str, Any]) -> Token | None:
+        """The token of an Identifier element (None unless it has both a system and a value)."""
+        system, value = identifier.get("system"), identifier.get("value")
+        return cls(str(system), str(value)) if system and value else None
+
+    @classmethod
+    def parse(cls, text: str) -> Token | None:
+        """A token from its ``system|value`` text (None without both parts)."""
+        system, bar, value = text.rpartition("|")
+        return cls(system, value) if bar and system and value else None
+
+
+def nhs_number_token(nhs_number: str) -> Token:
+    """The token of a person's NHS number."""
+    return Token(NHS_NUMBER_SYSTEM, nhs_number)
+
+
+ParamValue = Union[str, int, Token, "Key", Sequence[Union[str, Token, "Key"]]]
+"""A search parameter's value; a sequence is one parameter whose values are OR-ed (``a,b``)."""
+
+
+@dataclass(frozen=True)
+class Search:
+    """A FHIR search: a resource type and its parameters (AND-ed), immutable.
+
+    ``Search("Goal").where(subject="Patient/1").count(50)`` is a new Search at each step;
+    ``.url`` is its conditional-reference form, ``.params`` what a client sends.
+    """
+
+    resource_type: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def where(self, **params: ParamValue) -> Search:
+        """More parameters, by name (``identifier=token``); see :meth:`param` for other names."""
+        out = self
+        for name, value in params.items():
+            out = out.param(name, value)
+        return out
+
+    def param(self, name: str, value: ParamValue) -> Search:
+        """One more parameter, with any name (``subject:Patient.identifier``, ``_has:...``)."""
+        return Search(self.resource_type, (*self.params, (name, _param_text(value))))
+
+    def sort(self, *keys: str) -> Search:
+        """Sorted by these parameters (``-date``: newest first)."""
+        return self.param("_sort", ",".join(keys))
+
+    def count(self, n: int) -> Search:
+        """At most ``n`` resources a page."""
+        return self.param("_count", str(n))
+
+    def elements(self, *names: str) -> Search:
+        """Only these elements of each resource (the server marks them SUBSETTED)."""
+        return self.param("_elements", ",".join(names))
+
+    @property
+    def url(self) -> str:
+        """``Type?name=value&...``: the search as a relative URL (a conditional reference or update)."""
+        query = "&".join(f"{name}={quote(value, safe=':/|,.-_')}" for name, value in self.params)
+        return f"{self.resource_type}?{query}" if query else self.resource_type
+
+
+def _param_text(value: ParamValue) -> str:
+    if isinstance(value, Key):
+        return str(value.token)
+    if isinstance(value, str | int | Token):
+        return str(value)
+    return ",".join(_param_text(v) for v in value)
+
+
 @dataclass(frozen=True)
 class Key:
     """The business identity of one resource: its type, identifier system and value."""
@@ -37,17 +126,27 @@ class Key:
     def system(self) -> str:
         return identifier_system(self.kind)
 
+    @property
+    def token(self) -> Token:
+        """The identifier as a search token."""
+        return Token(self.system, self.value)
+
     def identifier(self) -> JSON:
-        return {"system": self.system, "value": self.value}
+        return self.token.identifier()
 
     @property
     def full_url(self) -> str:
         return f"urn:uuid:{self.value}"
 
     @property
+    def search(self) -> Search:
+        """The search that finds this resource by its identifier."""
+        return Search(self.resource_type).where(identifier=self.token)
+
+    @property
     def conditional_url(self) -> str:
         """The search that finds this resource: ``Type?identifier=system|value``."""
-        return f"{self.resource_type}?identifier={self.system}|{self.value}"
+        return self.search.url
 
 
 # --- the keys of one map's resources -------------------------------------------------------
@@ -83,11 +182,25 @@ def goal_key(wmap: WellbeingMap, g: Goal) -> Key:
 
 
 def care_plan_key(wmap: WellbeingMap) -> Key:
-    return Key("CarePlan", IdentifierKind.CARE_PLAN, stable_uuid(wmap.subject.key, "care-plan"))
+    return subject_care_plan_key(wmap.subject)
+
+
+def subject_care_plan_key(subject: Subject) -> Key:
+    """The person's one wellbeing CarePlan (the same across all their maps)."""
+    return Key("CarePlan", IdentifierKind.CARE_PLAN, stable_uuid(subject.key, "care-plan"))
 
 
 def document_key(wmap: WellbeingMap) -> Key:
     return Key("DocumentReference", IdentifierKind.DOCUMENT, stable_uuid(wmap.id, "document"))
+
+
+def review_document_key(newest: WellbeingMap) -> Key:
+    """The DocumentReference of a review summary (one per review, its newest map).
+
+    Not the map's own document (:func:`document_key`): the map's pictures and the review
+    summary are two documents of the record.
+    """
+    return Key("DocumentReference", IdentifierKind.DOCUMENT, stable_uuid(newest.id, "review-summary"))
 
 
 def provenance_key(wmap: WellbeingMap) -> Key:
@@ -120,10 +233,10 @@ class Linker:
         out: JSON = {}
         if subject.fhir_id:
             out["reference"] = subject.fhir_id
-        elif self.in_bundle:
-            out["reference"] = f"Patient?identifier={NHS_NUMBER_SYSTEM}|{subject.nhs_number}"
+        elif self.in_bundle and subject.nhs_number:
+            out["reference"] = Search("Patient").where(identifier=nhs_number_token(subject.nhs_number)).url
         if subject.nhs_number and (subject.fhir_id or not self.in_bundle):
-            out["identifier"] = {"system": NHS_NUMBER_SYSTEM, "value": subject.nhs_number}
+            out["identifier"] = nhs_number_token(subject.nhs_number).identifier()
         if subject.display:
             out["display"] = subject.display
         if "reference" not in out:

@@ -26,11 +26,12 @@ from typing import Any
 
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.fhir import extract_map
-from wb_fhir.mapfile import map_from_data, map_to_data, nhs_number_valid
+from wb_fhir.fhir.references import Search
+from wb_fhir.mapfile import map_from_data, map_to_data
 from wb_fhir.model import Connection, Subject, WellbeingMap
 from wb_fhir.review.carry import carry_forward
 from wb_fhir.sync.client import FhirClient
-from wb_fhir.terminology import NHS_NUMBER_SYSTEM, QUESTIONNAIRE_URL, Category, Impact, Kind
+from wb_fhir.terminology import QUESTIONNAIRE_URL, Category, Impact, Kind
 
 JSON = dict[str, Any]
 
@@ -189,7 +190,8 @@ def add_from_record(
     """``latest`` carried forward to ``on``, plus the record's people it does not have yet (unconfirmed)."""
     if on <= latest.date:
         raise InputError(
-            [Problem("--date", f"{on} is not after the latest map in the record ({latest.date}): give a later date")]
+            [Problem("date", f"{on} is not after the latest map in the record ({latest.date})")],
+            setting="date",
         )
     carried = carry_forward(latest, on).map
     taken = {c.id for c in carried.connections} | {g.id for g in carried.goals}
@@ -247,18 +249,11 @@ def latest_response(responses: Iterable[JSON]) -> JSON | None:
 
 def prefill(client: FhirClient, nhs_number: str, on: date) -> Prefilled:
     """Draft the map of the person with this NHS number from the record (and their latest map)."""
-    if not nhs_number_valid(nhs_number):
-        raise InputError(f"--patient: {nhs_number!r} is not a valid NHS number (ten digits, check digit)")
-    patients = list(client.search_all("Patient", {"identifier": f"{NHS_NUMBER_SYSTEM}|{nhs_number}"}))
-    if not patients:
-        raise InputError("--patient: the server has no Patient with this NHS number")
-    if len(patients) > 1:
-        raise InputError("--patient: the server has more than one Patient with this NHS number")
-    patient = patients[0]
+    patient = client.patient(nhs_number)
     reference = f"Patient/{patient['id']}"
-    related = list(client.search_all("RelatedPerson", {"patient": reference}))
+    related = list(client.search_all(Search("RelatedPerson").where(patient=reference)))
     members: list[tuple[str, str]] = []
-    for team in client.search_all("CareTeam", {"patient": reference}):
+    for team in client.search_all(Search("CareTeam").where(patient=reference)):
         if team.get("status") in ("inactive", "entered-in-error"):
             continue
         for participant in team.get("participant", []):
@@ -270,7 +265,7 @@ def prefill(client: FhirClient, nhs_number: str, on: date) -> Prefilled:
             role = role or next((str(c["text"]) for c in participant.get("role", []) if c.get("text")), None)
             members.append((ref, _practitioner_label(client, member, role)))
     responses = client.search_all(
-        "QuestionnaireResponse", {"subject": reference, "questionnaire": QUESTIONNAIRE_URL, "_count": "50"}
+        Search("QuestionnaireResponse").where(subject=reference, questionnaire=QUESTIONNAIRE_URL).count(50)
     )
     latest = latest_response(responses)
     if latest is None:

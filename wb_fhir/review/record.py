@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from wb_fhir.fhir.careplan import care_plan
 from wb_fhir.fhir.document import Rendering, document_reference
-from wb_fhir.fhir.references import JSON, Linker
-from wb_fhir.model import WellbeingMap, stable_uuid
+from wb_fhir.fhir.references import JSON, Linker, review_document_key
+from wb_fhir.model import WellbeingMap
 from wb_fhir.review.compare import MapChanges
 from wb_fhir.review.text import GOAL_TEXT, connection_line, measure_trend, measure_value, signpost_line
-from wb_fhir.terminology import IdentifierKind, TieType, display, identifier_system
+from wb_fhir.terminology import TieType, display
 
 XHTML = "http://www.w3.org/1999/xhtml"
 
@@ -87,21 +87,12 @@ def review_narrative(changes: MapChanges, newest: WellbeingMap) -> str:
     return ET.tostring(div, encoding="unicode", method="xml", short_empty_elements=False)
 
 
-def review_document_key(newest: WellbeingMap) -> str:
-    """Business identifier value of a review summary's DocumentReference (one per review).
-
-    Not the map's own document (``stable_uuid(map id, "document")``): the map's pictures and the
-    review summary are two documents of the record.
-    """
-    return stable_uuid(newest.id, "review-summary")
-
-
 def review_document_reference(
     changes: MapChanges, newest: WellbeingMap, files: Sequence[Rendering], linker: Linker | None = None
 ) -> JSON:
     """The DocumentReference of a review summary (PDF and HTML), related to the person's CarePlan."""
     doc = document_reference(newest, files, linker)
-    doc["identifier"] = [{"system": identifier_system(IdentifierKind.DOCUMENT), "value": review_document_key(newest)}]
+    doc["identifier"] = [review_document_key(newest).identifier()]
     doc["type"]["text"] = "Wellbeing network review summary"
     doc["description"] = (
         f"Wellbeing network review summary, {changes.old_date.isoformat()} to {changes.new_date.isoformat()}"

@@ -1,11 +1,12 @@
 """Sync with FHIR servers: HTTP client, auth, outbox, push, pull and the server check."""
 
-from wb_fhir.sync.auth import BearerAuth, SmartBackendAuth, SmartKey
+from wb_fhir.sync.auth import Auth, BearerAuth, SmartBackendAuth, SmartKey
 from wb_fhir.sync.client import FhirClient, RetryPolicy, Timeouts, bundle_is_idempotent, missing_capabilities
 from wb_fhir.sync.outbox import Item, Outbox, State
 from wb_fhir.sync.push import FlushReport, PushResult, flush, guard, send_bundle
 
 __all__ = [
+    "Auth",
     "BearerAuth",
     "FhirClient",
     "FlushReport",

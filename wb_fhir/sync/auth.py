@@ -1,12 +1,16 @@
-"""Authentication layers (``requests.auth.AuthBase``): a bearer token, SMART Backend Services.
+"""Authentication layers: a bearer token, SMART Backend Services, and the flow every request goes through.
 
-No auth at all is ``None``. Secrets never appear in a repr, a log line or an error message.
+An auth layer is a ``requests.auth.AuthBase`` (it sets the headers of a request) and, as
+httpx's ``Auth.auth_flow``, owns a flow (:meth:`Auth.auth_flow`): a generator that yields the
+request to send, sees the answer and may yield it once more (SMART renews its token after a
+401). Any other ``requests`` auth, or none, sends once (:func:`auth_flow`). Secrets never appear
+in a repr, a log line or an error message.
 
 SMART Backend Services (client credentials): wb_fhir signs a JWT assertion with the
 client's private key (RS384 or ES384, header ``kid``; claims ``iss`` = ``sub`` = client id,
 ``aud`` = the token endpoint, a fresh ``jti``, ``exp`` at most five minutes ahead), posts it
 to the token endpoint (from ``{base}/.well-known/smart-configuration`` unless configured) and
-caches the access token until shortly before it expires. The client renews it once on a 401
+caches the access token until shortly before it expires. Its flow renews it once on a 401
 (:meth:`SmartBackendAuth.renew`); a second 401 is an :class:`~wb_fhir.errors.AuthError`.
 """
 
@@ -16,7 +20,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +31,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from requests.auth import AuthBase
 
 from wb_fhir.errors import AuthError, InputError
-from wb_fhir.sync.client import USER_AGENT, Timeouts, check_base_url, safe_url
+from wb_fhir.sync._config import USER_AGENT, Timeouts, check_base_url, safe_url
+from wb_fhir.sync.scrub import scrub
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,31 @@ ALGORITHMS = ("RS384", "ES384")
 DEFAULT_TIMEOUTS = Timeouts()
 
 
-class BearerAuth(AuthBase):
-    """A fixed bearer token (``--token`` or ``WB_FHIR_TOKEN``)."""
+Flow = Generator[requests.PreparedRequest, requests.Response, None]
+"""An auth flow: yields each request to send and is sent each answer."""
+
+
+class Auth(AuthBase):
+    """An auth layer that owns its flow: by default it sets its headers and sends once."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+    def auth_flow(self, request: requests.PreparedRequest) -> Flow:
+        """Yield the request to send (with credentials); the answer comes back in, maybe to try again."""
+        yield self(request)
+
+
+def auth_flow(auth: AuthBase | None, request: requests.PreparedRequest) -> Flow:
+    """The flow of any auth: its own for an :class:`Auth`, else one request with (or without) it."""
+    if isinstance(auth, Auth):
+        yield from auth.auth_flow(request)
+    else:
+        yield auth(request) if auth is not None else request
+
+
+class BearerAuth(Auth):
+    """A fixed bearer token (given as an option or in the environment, never on disk)."""
 
     def __init__(self, token: str) -> None:
         token = token.strip()
@@ -70,7 +98,7 @@ class SmartKey:
         if self.alg not in ALGORITHMS:
             raise InputError(f"SMART signing algorithm must be one of {', '.join(ALGORITHMS)}, not {self.alg!r}")
         if not self.kid:
-            raise InputError("SMART key id (--smart-kid) is empty")
+            raise InputError("the SMART key id is empty", setting="smart_kid")
         try:
             key = load_pem_private_key(self.pem, password=None)
         except (ValueError, TypeError) as exc:
@@ -86,7 +114,7 @@ class SmartKey:
         return f"SmartKey(kid={self.kid!r}, alg={self.alg!r}, pem=***)"
 
 
-class SmartBackendAuth(AuthBase):
+class SmartBackendAuth(Auth):
     """SMART Backend Services: a signed JWT assertion exchanged for a cached access token."""
 
     def __init__(
@@ -104,9 +132,9 @@ class SmartBackendAuth(AuthBase):
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not client_id:
-            raise InputError("SMART client id (--smart-client-id) is empty")
+            raise InputError("the SMART client id is empty", setting="smart_client_id")
         if token_url is None and base_url is None:
-            raise InputError("SMART needs a token endpoint (--smart-token-url) or the server URL to discover it")
+            raise InputError("SMART needs a token endpoint or the server URL to discover it", setting="smart_token_url")
         self.client_id = client_id
         self.key = key
         self.scope = scope
@@ -132,6 +160,14 @@ class SmartBackendAuth(AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers["Authorization"] = f"Bearer {self.access_token()}"
         return r
+
+    def auth_flow(self, request: requests.PreparedRequest) -> Flow:
+        """Send with the cached token; after a 401 (expired early, revoked) renew it and send once more."""
+        response = yield self(request.copy())
+        if response.status_code == 401:
+            log.info("%s %s answered 401; renewing the access token once", request.method, safe_url(request.url or ""))
+            self.renew()
+            yield self(request.copy())
 
     def renew(self) -> None:
         """Forget the cached token, so the next request gets a new one."""
@@ -173,7 +209,7 @@ class SmartBackendAuth(AuthBase):
         body = self._post_or_get("GET", url)
         endpoint = body.get("token_endpoint")
         if not isinstance(endpoint, str) or not endpoint:
-            raise AuthError(f"{safe_url(url)} names no token_endpoint; give it with --smart-token-url")
+            raise AuthError(f"{safe_url(url)} names no token_endpoint", setting="smart_token_url")
         return check_base_url(endpoint, allow_insecure_http=self._insecure, what="token endpoint")
 
     def _fetch(self) -> tuple[str, float]:
@@ -218,6 +254,6 @@ class SmartBackendAuth(AuthBase):
             elif not isinstance(body, dict):
                 detail = ": the answer is not JSON"
             raise AuthError(
-                f"{method} {safe_url(url)} failed: {response.status_code}{detail}", status=response.status_code
+                f"{method} {safe_url(url)} failed: {response.status_code}{scrub(detail)}", status=response.status_code
             )
         return body

@@ -1,7 +1,8 @@
 """Can this FHIR server carry wb_fhir? A pass/fail report for integration teams and testers.
 
 Read-only checks run always: the CapabilityStatement (FHIR 4.0.x, transaction, the resource
-types and interactions wb_fhir uses), the project's StructureDefinitions by canonical URL,
+types and interactions wb_fhir uses), the project's conformance resources by canonical URL (and
+the UK Core profiles they derive from),
 ``$validate``, paging and ``_include`` as declared. Checks that write run only when asked
 (``allow_writes``) against a test Patient that already exists: a transaction of conditional
 upserts sent twice (stored once, version not bumped), a stale ``If-Match`` refused, paging
@@ -13,25 +14,24 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
 from wb_fhir.errors import ConflictError, InputError, ServerError
+from wb_fhir.fhir.references import Search, Token, nhs_number_token
 from wb_fhir.mapfile import nhs_number_valid
 from wb_fhir.sync.client import FhirClient, missing_capabilities, next_link
-from wb_fhir.terminology import (
-    CODESYSTEM_URL,
-    NHS_NUMBER_SYSTEM,
-    QUESTIONNAIRE_URL,
-    Profile,
-    identifier_system,
-    structure_definition_url,
-)
+from wb_fhir.terminology import identifier_system
+
+CORE = "http://hl7.org/fhir/StructureDefinition/"
+"""Profiles of FHIR itself: every server has them."""
 
 CHECK_SYSTEM = identifier_system("server-check")
 """Identifier system of the throw-away resources the write checks create."""
+WRITES_NOT_ALLOWED = "writes to the server: not allowed in this run"
+"""Why a check that writes was skipped."""
 
 
 class Outcome(StrEnum):
@@ -52,10 +52,23 @@ class CheckResult:
         return {k: str(v) for k, v in asdict(self).items()}
 
 
-def run_checks(client: FhirClient, *, allow_writes: bool = False, test_patient: str | None = None) -> list[CheckResult]:
-    """Every check, in order; a check that cannot run says why (skip) instead of failing."""
+def run_checks(
+    client: FhirClient,
+    *,
+    conformance: Sequence[Mapping[str, Any]] = (),
+    allow_writes: bool = False,
+    test_patient: str | None = None,
+) -> list[CheckResult]:
+    """Every check, in order; a check that cannot run says why (skip) instead of failing.
+
+    ``conformance`` are the conformance resources the server should hold (wb_fhir's own, as
+    ``profiles install`` installs them): each is looked for by canonical URL, with the profiles
+    they derive from (UK Core's).
+    """
     if allow_writes and (not test_patient or not nhs_number_valid(test_patient)):
-        raise InputError("--allow-writes needs --test-patient with the valid NHS number of an existing test patient")
+        raise InputError(
+            "the checks that write need the valid NHS number of an existing test patient", setting="test_patient"
+        )
     results: list[CheckResult] = []
     statement: dict[str, Any] | None = None
     try:
@@ -78,15 +91,13 @@ def run_checks(client: FhirClient, *, allow_writes: bool = False, test_patient: 
                 else "transaction, conditional update, every resource and interaction used",
             )
         )
-    results.append(_guarded("profiles", lambda: _profiles(client)))
+    results.append(_guarded("profiles", lambda: _profiles(client, conformance)))
     results.append(_guarded("$validate", lambda: _validate(client)))
     results.append(_guarded("paging", lambda: _paging_read_only(client)))
     results.append(_include_declared(statement))
     if not allow_writes:
         for name in ("conditional upsert", "If-Match", "paging (written)", "_include (written)"):
-            results.append(
-                CheckResult(name, Outcome.SKIP, "writes to the server: run with --allow-writes --test-patient NHS")
-            )
+            results.append(CheckResult(name, Outcome.SKIP, WRITES_NOT_ALLOWED))
         return results
     assert test_patient is not None
     results.extend(_write_checks(client, test_patient))
@@ -105,17 +116,32 @@ def _first_line(exc: Exception) -> str:
     return " ".join(str(exc).split("\n")[:2])
 
 
-def _profiles(client: FhirClient) -> tuple[Outcome, str]:
-    wanted = [("StructureDefinition", structure_definition_url(p.value)) for p in Profile]
-    wanted += [("CodeSystem", CODESYSTEM_URL), ("Questionnaire", QUESTIONNAIRE_URL)]
-    missing = []
-    for rtype, url in wanted:
-        found = client.search(rtype, [("url", url), ("_summary", "count")])
-        if not found.get("total"):
-            missing.append(url.rsplit("/", 1)[-1])
+def _profiles(client: FhirClient, conformance: Sequence[Mapping[str, Any]]) -> tuple[Outcome, str]:
+    if not conformance:
+        return Outcome.SKIP, "no conformance resources given to look for"
+    ours = {(str(r["resourceType"]), str(r["url"])) for r in conformance if r.get("url")}
+    urls = {url for _, url in ours}
+    bases = {
+        ("StructureDefinition", str(r["baseDefinition"]))
+        for r in conformance
+        if r.get("baseDefinition") and r["baseDefinition"] not in urls and not r["baseDefinition"].startswith(CORE)
+    }
+    missing = _missing(client, ours | bases)
     if missing:
-        return Outcome.FAIL, f"{len(missing)} of {len(wanted)} missing: {', '.join(missing)}"
-    return Outcome.PASS, f"all {len(wanted)} conformance resources installed"
+        names = ", ".join(sorted(url.rsplit("/", 1)[-1] for _, url in missing))
+        return Outcome.FAIL, f"{len(missing)} of {len(ours) + len(bases)} missing: {names}"
+    return Outcome.PASS, (
+        f"all {len(ours)} conformance resources installed, and the {len(bases)} profiles they derive from"
+    )
+
+
+def _missing(client: FhirClient, wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for rtype in sorted({t for t, _ in wanted}):
+        urls = sorted(url for t, url in wanted if t == rtype)
+        search = Search(rtype).where(url=urls).elements("url").count(len(urls) * 5)
+        found |= {(rtype, str(r.get("url"))) for r in client.search_all(search)}
+    return wanted - found
 
 
 def _validate(client: FhirClient) -> tuple[Outcome, str]:
@@ -127,11 +153,11 @@ def _validate(client: FhirClient) -> tuple[Outcome, str]:
 
 
 def _paging_read_only(client: FhirClient) -> tuple[Outcome, str]:
-    first = client.search("StructureDefinition", [("_count", "1"), ("_elements", "url")])
-    following = next_link(first)
+    one_a_page = Search("StructureDefinition").count(1).elements("url")
+    following = next_link(client.search(one_a_page))
     if following is None:
         return Outcome.SKIP, "too few StructureDefinitions to page through; run the write checks"
-    pages = list(_take(client.pages("StructureDefinition", [("_count", "1"), ("_elements", "url")]), 2))
+    pages = list(_take(client.pages(one_a_page), 2))
     return (Outcome.PASS, "followed a next link") if len(pages) == 2 else (Outcome.FAIL, "the next link led nowhere")
 
 
@@ -157,7 +183,7 @@ def _include_declared(statement: dict[str, Any] | None) -> CheckResult:
 def _write_checks(client: FhirClient, nhs: str) -> list[CheckResult]:
     run = uuid.uuid4().hex
     values = [f"{run}-{n}" for n in range(3)]
-    patient_ref = f"Patient?identifier={NHS_NUMBER_SYSTEM}|{nhs}"
+    patient_ref = Search("Patient").where(identifier=nhs_number_token(nhs)).url
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -166,13 +192,13 @@ def _write_checks(client: FhirClient, nhs: str) -> list[CheckResult]:
                 "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, v)}",
                 "resource": {
                     "resourceType": "Observation",
-                    "identifier": [{"system": CHECK_SYSTEM, "value": v}],
+                    "identifier": [Token(CHECK_SYSTEM, v).identifier()],
                     "status": "final",
                     "code": {"text": "wb-fhir server check (safe to delete)"},
                     "subject": {"reference": patient_ref},
                     "valueString": "wb-fhir server check",
                 },
-                "request": {"method": "PUT", "url": f"Observation?identifier={CHECK_SYSTEM}|{v}"},
+                "request": {"method": "PUT", "url": _by_identifier(v).url},
             }
             for v in values
         ],
@@ -209,11 +235,12 @@ def _upsert(client: FhirClient, bundle: dict[str, Any], values: list[str], creat
     return Outcome.PASS, "stored once; identical content kept its version"
 
 
+def _by_identifier(value: str) -> Search:
+    return Search("Observation").where(identifier=Token(CHECK_SYSTEM, value))
+
+
 def _versions(client: FhirClient, value: str) -> list[str]:
-    return [
-        str(r.get("meta", {}).get("versionId"))
-        for r in client.search_all("Observation", [("identifier", f"{CHECK_SYSTEM}|{value}")])
-    ]
+    return [str(r.get("meta", {}).get("versionId")) for r in client.search_all(_by_identifier(value))]
 
 
 def _if_match(client: FhirClient, resource_id: str) -> tuple[Outcome, str]:
@@ -229,8 +256,9 @@ def _if_match(client: FhirClient, resource_id: str) -> tuple[Outcome, str]:
 def _paging_written(client: FhirClient, run: str, expected: int) -> tuple[Outcome, str]:
     pages = list(
         client.pages(
-            "Observation",
-            [("identifier", ",".join(f"{CHECK_SYSTEM}|{run}-{n}" for n in range(expected))), ("_count", "1")],
+            Search("Observation")
+            .where(identifier=[Token(CHECK_SYSTEM, f"{run}-{n}") for n in range(expected)])
+            .count(1)
         )
     )
     found = sum(len(p.get("entry", [])) for p in pages)
@@ -240,9 +268,7 @@ def _paging_written(client: FhirClient, run: str, expected: int) -> tuple[Outcom
 
 
 def _include_written(client: FhirClient, value: str) -> tuple[Outcome, str]:
-    page = client.search(
-        "Observation", [("identifier", f"{CHECK_SYSTEM}|{value}"), ("_include", "Observation:subject")]
-    )
+    page = client.search(_by_identifier(value).param("_include", "Observation:subject"))
     included = [e for e in page.get("entry", []) if e.get("search", {}).get("mode") == "include"]
     if not any(e.get("resource", {}).get("resourceType") == "Patient" for e in included):
         return Outcome.FAIL, "_include=Observation:subject returned no Patient"

@@ -1,8 +1,14 @@
 """One HTTP client for FHIR R4 servers: timeouts, retries, errors, paging, capabilities.
 
-Layers, each replaceable: the network is a ``requests.Session`` (hand one in: the seam for
-tests), authentication is a ``requests.auth.AuthBase`` (:mod:`wb_fhir.sync.auth`), and retries
-live here, in :meth:`FhirClient.request`.
+Layers, each replaceable, as in httpx's client (``send`` -> ``_send_handling_auth`` ->
+``_send_single_request``):
+
+- :meth:`FhirClient.request` builds the request, sends it, and raises for an error status;
+- :meth:`FhirClient._send` retries what is safe to repeat, with backoff;
+- :meth:`FhirClient._send_handling_auth` runs the auth layer's flow
+  (:func:`wb_fhir.sync.auth.auth_flow`: SMART renews its token after a 401 there);
+- :meth:`FhirClient._send_single_request` sends once through the network, a ``requests.Session``
+  (hand one in: the seam for tests), and translates its exceptions.
 
 What is retried, and why it is safe: GET, HEAD, PUT and DELETE are idempotent in HTTP, and a
 transaction Bundle is idempotent when every entry is (``PUT``/``DELETE``/``GET``, or ``POST``
@@ -15,74 +21,73 @@ Every failure of the layer below is translated here into the :mod:`wb_fhir.error
 :class:`~wb_fhir.errors.ServerError` with the status and the OperationOutcome,
 :class:`~wb_fhir.errors.ConflictError` on 409/412, :class:`~wb_fhir.errors.AuthError` on
 401/403. Messages name no token; URLs in them carry no query string (searches by NHS
-number would otherwise leak it).
+number would otherwise leak it), and what the server echoes is scrubbed (:mod:`wb_fhir.sync.scrub`).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.auth import AuthBase
 
-from wb_fhir import __version__
-from wb_fhir.errors import AuthError, ConflictError, InputError, ServerError
+from wb_fhir.errors import AuthError, ConflictError, InputError, MatchError, ServerError
+from wb_fhir.fhir.references import Search, nhs_number_token
+from wb_fhir.mapfile import nhs_number_valid
+from wb_fhir.sync._config import (
+    FHIR_JSON,
+    RETRY_STATUSES,
+    USER_AGENT,
+    RetryPolicy,
+    Timeouts,
+    check_base_url,
+    is_loopback,
+    safe_url,
+)
+from wb_fhir.sync.auth import auth_flow
+from wb_fhir.sync.scrub import scrub
+
+__all__ = [
+    "FHIR_JSON",
+    "RETRY_STATUSES",
+    "USER_AGENT",
+    "FhirClient",
+    "FhirResponse",
+    "RetryPolicy",
+    "Timeouts",
+    "bundle_is_idempotent",
+    "check_base_url",
+    "is_loopback",
+    "missing_capabilities",
+    "next_link",
+    "outcome_text",
+    "retry_after_seconds",
+    "safe_url",
+]
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"wb-fhir/{__version__} (+https://wb-fhir.org) python-requests/{requests.__version__}"
-FHIR_JSON = "application/fhir+json"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
+"""Search parameters as ``requests`` takes them (a Search gives them as pairs)."""
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection and for each read of the answer."""
+class _Transient(Exception):
+    """A network failure that may go away: the connection failed, timed out, or was cut short."""
 
-    connect: float = 10.0
-    read: float = 60.0
-
-    def as_tuple(self) -> tuple[float, float]:
-        return (self.connect, self.read)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to retry a request that is safe to repeat.
-
-    Backoff is exponential with jitter (``base * 2**n`` scaled by a random factor in
-    [0.5, 1], at most ``cap``); a server's ``Retry-After`` wins when it asks for a wait no
-    longer than ``max_retry_after``; a longer one ends the retries.
-    """
-
-    attempts: int = 5
-    base: float = 0.5
-    cap: float = 30.0
-    max_retry_after: float = 120.0
-    statuses: frozenset[int] = RETRY_STATUSES
-
-    def backoff(self, retry: int, rng: Callable[[], float]) -> float:
-        """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
-        return float(min(self.cap, self.base * 2**retry) * (0.5 + rng() / 2))
-
-
-@runtime_checkable
-class RenewableAuth(Protocol):
-    """An auth layer whose credentials can be renewed once after a 401."""
-
-    def renew(self) -> None: ...
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(kind)
+        self.kind, self.reason = kind, reason
 
 
 @dataclass(frozen=True)
@@ -96,38 +101,6 @@ class FhirResponse:
     @property
     def etag(self) -> str | None:
         return self.headers.get("ETag")
-
-
-def check_base_url(url: str, *, allow_insecure_http: bool = False, what: str = "server URL") -> str:
-    """The URL without a trailing slash; refuse ``http://`` beyond loopback unless insisted on."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"{what} must be an http:// or https:// URL, got {url!r}")
-    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
-        raise InputError(
-            f"{what} {url} uses http:// to a host that is not this machine: health records must "
-            "travel over https:// (use --allow-insecure-http only on a network you trust)"
-        )
-    return url.rstrip("/")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a host name or address is this machine (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def safe_url(url: str) -> str:
-    """A URL for messages and logs: no query string (it may hold an NHS number), no user info."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    query = "?..." if parts.query else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}{query}"
 
 
 def bundle_is_idempotent(bundle: Mapping[str, Any]) -> bool:
@@ -196,7 +169,7 @@ class FhirClient:
     def __repr__(self) -> str:
         return f"FhirClient({self.base_url!r}, auth={type(self.auth).__name__ if self.auth else None})"
 
-    # --- the one place requests are sent ------------------------------------------------
+    # --- sending: build, retry, auth, send once, raise for status ---------------------------
 
     def url(self, path: str) -> str:
         """An absolute URL for a path relative to the base (absolute URLs are kept)."""
@@ -209,7 +182,7 @@ class FhirClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        params: Params | None = None,
         body: Mapping[str, Any] | None = None,
         content: bytes | None = None,
         content_type: str | None = None,
@@ -222,14 +195,28 @@ class FhirClient:
         ``body`` is sent as FHIR JSON; ``content`` is sent as it is, with ``content_type``
         (e.g. FHIR XML, which this client does not parse). The answer is always asked for as JSON.
         """
+        prepared = self._build(method.upper(), path, params, body, content, content_type, headers)
+        if idempotent is None:
+            idempotent = prepared.method in IDEMPOTENT_METHODS
+        response, attempts = self._send(prepared, self.retry.attempts if idempotent else 1)
+        if response.status_code >= 400 and response.status_code not in ok:
+            raise self._error(response, f" after {attempts} attempts" if attempts > 1 else "")
+        return FhirResponse(response.status_code, response.headers, self._json(response))
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Mapping[str, Any] | None,
+        content: bytes | None,
+        content_type: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> requests.PreparedRequest:
         if content is not None and (body is not None or not content_type):
             raise ValueError("content needs a content_type and excludes body")
-        method = method.upper()
         url = self.url(path)
         self._same_origin(url)
-        if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
-        attempts = self.retry.attempts if idempotent else 1
         send_headers = dict(headers or {})
         data = None
         if body is not None:
@@ -238,81 +225,85 @@ class FhirClient:
         elif content is not None:
             send_headers["Content-Type"] = str(content_type)
             data = content
-        renewed = False
-        attempt = 0
-        while True:
-            attempt += 1
+        request = requests.Request(method, url, params=params, data=data, headers=send_headers)
+        return self.session.prepare_request(request)
+
+    def _send(self, request: requests.PreparedRequest, attempts: int) -> tuple[requests.Response, int]:
+        """Send, retrying network failures and retryable statuses; the last answer and the attempts made."""
+        attempts = max(1, attempts)
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=send_headers,
-                    auth=self.auth,
-                    timeout=self.timeouts.as_tuple(),
-                    # Per request: a session-level path would lose to REQUESTS_CA_BUNDLE.
-                    verify=self.verify,
-                    allow_redirects=method in ("GET", "HEAD"),
-                )
-            except requests.exceptions.SSLError as exc:
-                raise ServerError(
-                    f"TLS verification of {safe_url(url)} failed ({_reason(exc)}); "
-                    "give the trust's CA certificates with --ca-bundle"
-                ) from None
-            except (
-                requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout,
-                # The answer was cut short mid-body: the request may or may not have been done.
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ) as exc:
-                kind = (
-                    "timed out"
-                    if isinstance(exc, requests.exceptions.Timeout)
-                    else "connection failed"
-                    if isinstance(exc, requests.exceptions.ConnectionError)
-                    else "answer cut short"
-                )
-                if attempt < attempts:
-                    delay = self.retry.backoff(attempt - 1, self.rng)
-                    log.info(
-                        "%s %s %s; retry %d of %d in %.1fs", method, safe_url(url), kind, attempt, attempts - 1, delay
-                    )
-                    self.sleep(delay)
-                    continue
-                raise ServerError(
-                    f"{method} {safe_url(url)}: {kind} after {attempt} attempt(s) ({_reason(exc)})"
-                ) from None
-            except requests.RequestException as exc:
-                raise ServerError(f"{method} {safe_url(url)} failed: {type(exc).__name__} ({_reason(exc)})") from None
-            status = response.status_code
-            if status == 401 and not renewed and isinstance(self.auth, RenewableAuth):
-                # The token may have expired early or been revoked: renew it once.
-                renewed = True
-                log.info("%s %s answered 401; renewing the access token once", method, safe_url(url))
-                self.auth.renew()
-                attempt -= 1
+                response = self._send_handling_auth(request.copy())
+            except _Transient as exc:
+                if last:
+                    raise ServerError(
+                        f"{request.method} {safe_url(request.url or '')}: {exc.kind} after {attempt} attempt(s) "
+                        f"({exc.reason})"
+                    ) from None
+                self._wait(request, exc.kind, attempt, attempts, self.retry.backoff(attempt - 1, self.rng))
                 continue
-            if status in self.retry.statuses and attempt < attempts:
-                asked = retry_after_seconds(response.headers.get("Retry-After"), self.clock)
-                if asked is not None and asked > self.retry.max_retry_after:
-                    raise self._error(method, url, response, f" (asked to retry after {asked:.0f}s: too long)")
-                delay = asked if asked is not None else self.retry.backoff(attempt - 1, self.rng)
-                log.info(
-                    "%s %s answered %d; retry %d of %d in %.1fs",
-                    method,
-                    safe_url(url),
-                    status,
-                    attempt,
-                    attempts - 1,
-                    delay,
-                )
-                self.sleep(delay)
-                continue
-            if status >= 400 and status not in ok:
-                raise self._error(method, url, response, f" after {attempt} attempts" if attempt > 1 else "")
-            return FhirResponse(status, response.headers, self._json(method, url, response))
+            if last or response.status_code not in self.retry.statuses:
+                return response, attempt
+            asked = retry_after_seconds(response.headers.get("Retry-After"), self.clock)
+            if asked is not None and asked > self.retry.max_retry_after:
+                raise self._error(response, f" (asked to retry after {asked:.0f}s: too long)")
+            delay = asked if asked is not None else self.retry.backoff(attempt - 1, self.rng)
+            self._wait(request, f"answered {response.status_code}", attempt, attempts, delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _wait(self, request: requests.PreparedRequest, why: str, attempt: int, attempts: int, delay: float) -> None:
+        log.info(
+            "%s %s %s; retry %d of %d in %.1fs",
+            request.method,
+            safe_url(request.url or ""),
+            why,
+            attempt,
+            attempts - 1,
+            delay,
+        )
+        self.sleep(delay)
+
+    def _send_handling_auth(self, request: requests.PreparedRequest) -> requests.Response:
+        """Send as the auth layer's flow asks: once, or once more after seeing the answer."""
+        flow = auth_flow(self.auth, request)
+        request = next(flow)
+        while True:
+            response = self._send_single_request(request)
+            try:
+                request = flow.send(response)
+            except StopIteration:
+                return response
+
+    def _send_single_request(self, request: requests.PreparedRequest) -> requests.Response:
+        """Send once through the session; the layer below's exceptions translated (network trouble: transient)."""
+        url = request.url or ""
+        # Per request: a session-level CA bundle would lose to REQUESTS_CA_BUNDLE.
+        settings = self.session.merge_environment_settings(url, {}, False, self.verify, None)
+        try:
+            return self.session.send(
+                request,
+                timeout=self.timeouts.as_tuple(),
+                allow_redirects=request.method in ("GET", "HEAD"),
+                **settings,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise ServerError(
+                f"TLS verification of {safe_url(url)} failed ({_reason(exc)}): the server's certificate "
+                "is not one this machine trusts",
+                setting="ca_bundle",
+            ) from None
+        except requests.exceptions.Timeout as exc:
+            raise _Transient("timed out", _reason(exc)) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise _Transient("connection failed", _reason(exc)) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            # The answer was cut short mid-body: the request may or may not have been done.
+            raise _Transient("answer cut short", _reason(exc)) from None
+        except requests.RequestException as exc:
+            raise ServerError(
+                f"{request.method} {safe_url(url)} failed: {type(exc).__name__} ({_reason(exc)})"
+            ) from None
 
     def _same_origin(self, url: str) -> None:
         # Never send credentials to another host, e.g. by following a paging link.
@@ -320,7 +311,8 @@ class FhirClient:
         if (mine.scheme, mine.netloc) != (theirs.scheme, theirs.netloc):
             raise ServerError(f"refusing to follow {safe_url(url)}: it is not on the server {self.base_url}")
 
-    def _json(self, method: str, url: str, response: requests.Response) -> dict[str, Any] | None:
+    def _json(self, response: requests.Response) -> dict[str, Any] | None:
+        method, url = response.request.method, response.url or response.request.url or ""
         if not response.content.strip():
             return None
         ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -344,7 +336,8 @@ class FhirClient:
             )
         return value
 
-    def _error(self, method: str, url: str, response: requests.Response, note: str) -> ServerError:
+    def _error(self, response: requests.Response, note: str) -> ServerError:
+        method, url = response.request.method, response.url or response.request.url or ""
         status = response.status_code
         outcome: dict[str, Any] | None = None
         try:
@@ -354,10 +347,11 @@ class FhirClient:
         except ValueError:
             pass
         detail = outcome_text(outcome) if outcome else (response.reason or "")
-        url = response.url or url
         message = f"{method} {safe_url(url)} failed: {status} {response.reason or ''}".rstrip() + note
         if detail and detail != response.reason:
             message += "\n" + detail
+        # Diagnostics may echo what was sent (an NHS number in a search, a token): never shown.
+        message = scrub(message)
         if status in (401, 403):
             hint = "the server refused the credentials" if status == 401 else "not allowed for these credentials"
             return AuthError(f"{message}\n({hint})", status=status, outcome=outcome)
@@ -371,15 +365,22 @@ class FhirClient:
         """One resource by id."""
         return _body(self.request("GET", f"{resource_type}/{resource_id}"))
 
-    def search(self, resource_type: str, params: Mapping[str, str] | list[tuple[str, str]]) -> dict[str, Any]:
-        """The first page of a search (a searchset Bundle), never from a cache."""
-        return _body(self.request("GET", resource_type, params=params, headers={"Cache-Control": "no-cache"}))
+    def search(self, search: Search | str, params: Params | None = None) -> dict[str, Any]:
+        """The first page of a search (a searchset Bundle), never from a cache.
+
+        ``search`` is a :class:`~wb_fhir.fhir.references.Search`, or a resource type with ``params``.
+        """
+        search = _search(search, params)
+        return _body(
+            self.request("GET", search.resource_type, params=list(search.params), headers={"Cache-Control": "no-cache"})
+        )
 
     def pages(
-        self, resource_type: str, params: Mapping[str, str] | list[tuple[str, str]], *, max_pages: int = 10_000
+        self, search: Search | str, params: Params | None = None, *, max_pages: int = 10_000
     ) -> Iterator[dict[str, Any]]:
         """Every page of a search, following ``next`` links on the same server."""
-        page = self.search(resource_type, params)
+        search = _search(search, params)
+        page = self.search(search)
         for _ in range(max_pages):
             yield page
             following = next_link(page)
@@ -388,16 +389,35 @@ class FhirClient:
             page = _body(
                 self.request("GET", urljoin(self.base_url + "/", following), headers={"Cache-Control": "no-cache"})
             )
-        raise ServerError(f"a search of {resource_type} has more than {max_pages} pages; stopped")
+        raise ServerError(f"a search of {search.resource_type} has more than {max_pages} pages; stopped")
 
     def search_all(
-        self, resource_type: str, params: Mapping[str, str] | list[tuple[str, str]], *, mode: str = "match"
+        self, search: Search | str, params: Params | None = None, *, mode: str = "match"
     ) -> Iterator[dict[str, Any]]:
         """Every resource a search finds (``mode`` match, or include for ``_include``d ones)."""
-        for page in self.pages(resource_type, params):
+        for page in self.pages(search, params):
             for entry in page.get("entry", []):
                 if entry.get("search", {}).get("mode", "match") == mode and "resource" in entry:
                     yield entry["resource"]
+
+    def patient(self, nhs_number: str) -> dict[str, Any]:
+        """The one Patient with this NHS number.
+
+        :class:`~wb_fhir.errors.MatchError` when the server has none, or more than one; an
+        :class:`~wb_fhir.errors.InputError` for a number that is not a valid NHS number.
+        """
+        if not nhs_number_valid(nhs_number):
+            raise InputError("not a valid NHS number (ten digits with a modulus 11 check digit)", setting="nhs_number")
+        page = self.search(Search("Patient").where(identifier=nhs_number_token(nhs_number)).count(2))
+        found = [e["resource"] for e in page.get("entry", []) if e.get("search", {}).get("mode", "match") == "match"]
+        if len(found) == 1:
+            return dict(found[0])
+        message = (
+            "the server has no Patient with this NHS number"
+            if not found
+            else "the server has more than one Patient with this NHS number; sort that out on the server first"
+        )
+        raise MatchError(message, resource_type="Patient", found=len(found), setting="nhs_number")
 
     def transaction(self, bundle: Mapping[str, Any]) -> dict[str, Any]:
         """Post a transaction Bundle; retried only when it is idempotent."""
@@ -417,6 +437,15 @@ class FhirClient:
         return statement
 
 
+def _search(search: Search | str, params: Params | None) -> Search:
+    if isinstance(search, Search):
+        if params is not None:
+            raise ValueError("a Search carries its own parameters")
+        return search
+    pairs = params.items() if isinstance(params, Mapping) else (params or ())
+    return Search(search, tuple((str(k), str(v)) for k, v in pairs))
+
+
 def next_link(bundle: Mapping[str, Any]) -> str | None:
     """The ``next`` link of a searchset Bundle, if any."""
     for link in bundle.get("link", []):
@@ -432,11 +461,13 @@ def _body(response: FhirResponse) -> dict[str, Any]:
 
 
 def _reason(exc: BaseException) -> str:
-    # requests nests the root cause; its text names host and port, never credentials.
+    # requests nests the root cause; its text names host, port and URL, never credentials.
     inner: BaseException = exc
     while inner.__context__ is not None and inner.__context__ is not inner:
         inner = inner.__context__
     text = str(inner) or type(inner).__name__
+    # urllib3 names the URL with its query: a search by NHS number would show it.
+    text = scrub(text)
     return text if len(text) < 200 else text[:200] + "..."
 
 

@@ -4,8 +4,9 @@ It holds two things:
 
 - **items**: one transaction Bundle per pushed map, with the map id, a SHA-256 of the Bundle,
   when it was stored, its state (``pending``, ``sent``, ``failed``), the attempts made and the
-  last error (scrubbed of personal data). A process killed mid-push loses nothing: the item is
-  committed before anything is sent, and a Bundle of conditional upserts can be sent again.
+  last error (scrubbed of personal data by :mod:`wb_fhir.sync.scrub`). A process killed mid-push
+  loses nothing: the item is committed before anything is sent, and a Bundle of conditional
+  upserts can be sent again.
 - **versions**: the last version (ETag) of each resource seen on each server, by business
   identifier, so that a push can tell when someone else changed the plan (conflicts) and
   whether a resource came back unchanged.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -100,16 +100,6 @@ def bundle_hash(bundle: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of a Bundle."""
     text = json.dumps(bundle, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-_NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
-
-
-def scrub(text: str, personal: Iterable[str] = ()) -> str:
-    """Text with known personal values and anything like an NHS number replaced."""
-    for value in sorted({p for p in personal if p and len(p) > 1}, key=len, reverse=True):
-        text = re.sub(re.escape(value), "[personal]", text, flags=re.IGNORECASE)
-    return _NHS_LIKE.sub("[nhs-number]", text)
 
 
 class Outbox:

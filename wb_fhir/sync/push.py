@@ -25,11 +25,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wb_fhir.errors import AuthError, ConflictError, ServerError
-from wb_fhir.fhir import transaction_bundle
-from wb_fhir.model import WellbeingMap
-from wb_fhir.render import renderings
+from wb_fhir.fhir.references import Search, Token
 from wb_fhir.sync.client import FhirClient
-from wb_fhir.sync.outbox import Item, Outbox, Seen, scrub
+from wb_fhir.sync.outbox import Item, Outbox, Seen
+from wb_fhir.sync.scrub import Scrubber, personal_values
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +59,8 @@ class Failure:
     message: str
     kept: bool
     """True: still pending (network, server or auth trouble); False: failed (refused)."""
+    setting: str | None = None
+    """The setting that would help, as the error named it (``force`` for a conflict)."""
 
 
 @dataclass
@@ -83,10 +84,15 @@ class FlushReport:
 
 @dataclass(frozen=True)
 class Target:
-    """A Bundle entry's resource, by type and business identifier (``system|value``)."""
+    """A Bundle entry's resource, by type and business identifier."""
 
     resource_type: str
-    identifier: str
+    token: Token
+
+    @property
+    def identifier(self) -> str:
+        """The identifier as the outbox keeps it (``system|value``)."""
+        return str(self.token)
 
 
 def entry_target(entry: Mapping[str, Any]) -> Target | None:
@@ -96,36 +102,15 @@ def entry_target(entry: Mapping[str, Any]) -> Target | None:
     resource = entry.get("resource", {})
     rtype = url.split("?", 1)[0].split("/", 1)[0] or resource.get("resourceType", "")
     query = urlsplit(url).query or str(request.get("ifNoneExist", ""))
-    values = parse_qs(query).get("identifier")
-    if values:
-        return Target(rtype, values[0])
-    for ident in resource.get("identifier", []) if isinstance(resource.get("identifier"), list) else []:
-        if ident.get("system") and ident.get("value"):
-            return Target(rtype, f"{ident['system']}|{ident['value']}")
+    for value in parse_qs(query).get("identifier", []):
+        token = Token.parse(value)
+        if token is not None:
+            return Target(rtype, token)
+    identifiers = resource.get("identifier", [])
+    for token in map(Token.of, identifiers if isinstance(identifiers, list) else []):
+        if token is not None:
+            return Target(rtype, token)
     return None
-
-
-def personal_strings(bundle: Mapping[str, Any]) -> set[str]:
-    """Free text in a Bundle that may name people (reference displays, string answers)."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, str) and (
-                    key in ("valueString", "title") or (key == "display" and "system" not in node)
-                ):
-                    found.add(value)
-                elif key == "identifier" and isinstance(value, dict) and isinstance(value.get("value"), str):
-                    found.add(value["value"])
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(bundle)
-    return found
 
 
 # --- comparing what we write with what the server holds --------------------------------
@@ -188,10 +173,9 @@ def _current(client: FhirClient, targets: list[Target]) -> dict[Target, dict[str
     for t in targets:
         by_type.setdefault(t.resource_type, []).append(t)
     for rtype, group in by_type.items():
-        wanted = {t.identifier: t for t in group}
-        for resource in client.search_all(rtype, [("identifier", ",".join(wanted)), ("_count", "100")]):
-            for ident in resource.get("identifier", []):
-                key = f"{ident.get('system')}|{ident.get('value')}"
+        wanted = {t.token: t for t in group}
+        for resource in client.search_all(Search(rtype).where(identifier=sorted(wanted)).count(100)):
+            for key in map(Token.of, resource.get("identifier", [])):
                 if key in wanted:
                     if wanted[key] in found:
                         raise ServerError(f"the server holds more than one {rtype} with the same business identifier")
@@ -250,7 +234,6 @@ def guard(
         raise ConflictError(
             "refused to overwrite changes made elsewhere; nothing was written:\n"
             + "\n".join(f"  {c}" for c in conflicts)
-            + "\nPull the person's record again (wb-fhir pull) and redo the change, or push with --force to overwrite."
         )
     out["entry"] = out_entries
     return out, now
@@ -322,7 +305,7 @@ def flush(
             report.sent.append(send_bundle(client, outbox, item, force=force))
             outbox.mark_sent(item.id)
         except ServerError as exc:
-            message = scrub(str(exc), personal_strings(item.bundle))
+            message = Scrubber(personal_values(item.bundle))(str(exc))
             refused = isinstance(exc, ConflictError) or (
                 not isinstance(exc, AuthError)
                 and exc.status is not None
@@ -331,11 +314,11 @@ def flush(
             )
             if refused:
                 outbox.mark_failed(item.id, message)
-                report.failed.append(Failure(item.id, item.map_date, message, kept=False))
+                report.failed.append(Failure(item.id, item.map_date, message, kept=False, setting=exc.setting))
                 log.info("outbox item %d refused by the server (%s)", item.id, type(exc).__name__)
                 continue
             outbox.mark_attempt(item.id, message)
-            report.failed.append(Failure(item.id, item.map_date, message, kept=True))
+            report.failed.append(Failure(item.id, item.map_date, message, kept=True, setting=exc.setting))
             log.info("outbox item %d kept for later (%s)", item.id, type(exc).__name__)
             break
     report.waiting = len(outbox.pending())
@@ -347,13 +330,3 @@ def _each(items: list[Item], progress: Callable[[Item], None] | None) -> Iterato
         yield item
         if progress is not None:
             progress(item)
-
-
-def bundle_for(wmap: WellbeingMap, *, with_renderings: bool = True) -> dict[str, Any]:
-    """The transaction Bundle of one map (conditional upserts, ``urn:uuid`` references).
-
-    With renderings, the map's DocumentReference carries it drawn as SVG, PNG and PDF.
-    """
-    attachments = renderings(wmap) if with_renderings else ()
-    bundle: dict[str, Any] = transaction_bundle(wmap, attachments=attachments)
-    return bundle
