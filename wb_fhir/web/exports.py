@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wb_fhir.fhir import transaction_bundle
+from wb_fhir.bundles import map_bundle
 from wb_fhir.mapfile import dumps_map, map_from_data
 from wb_fhir.model import WellbeingMap
-from wb_fhir.render import render, renderings
+from wb_fhir.render import render
 from wb_fhir.review import html_to_pdf, review_html
 from wb_fhir.web.app import parts, record_for
 from wb_fhir.web.pages import saved_maps
@@ -48,7 +48,7 @@ def _bytes(wmap: WellbeingMap, fmt: str) -> bytes:
     if fmt in ("yaml", "json"):
         return dumps_map(wmap, fmt).encode("utf-8")
     if fmt == "bundle.json":
-        bundle = transaction_bundle(wmap, attachments=renderings(wmap))
+        bundle = map_bundle(wmap)
         return (json.dumps(bundle, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     return render(wmap, fmt)
 

@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from wb_fhir.bundles import map_bundle
 from wb_fhir.errors import ConflictError, ServerError
-from wb_fhir.fhir import transaction_bundle
 from wb_fhir.mapfile import load_map
 from wb_fhir.model import WellbeingMap
-from wb_fhir.render import renderings
 from wb_fhir.sync import FhirClient, Outbox, send_bundle
-from wb_fhir.sync.outbox import scrub
 from wb_fhir.sync.pull import pull
-from wb_fhir.sync.push import personal_strings
+from wb_fhir.sync.scrub import Scrubber, personal_values
 from wb_fhir.web.session import Session
 
 log = logging.getLogger(__name__)
@@ -81,14 +79,14 @@ class FhirRecorder(Recorder):
         self.server = server
 
     def send(self, wmap: WellbeingMap, session: Session) -> Outcome:
-        bundle = transaction_bundle(wmap, attachments=renderings(wmap))
+        bundle = map_bundle(wmap)
         with Outbox(self._outbox_path) as outbox:
             item = outbox.add(bundle, map_id=wmap.id, map_date=wmap.date.isoformat())
-            personal = personal_strings(bundle)
+            scrub = Scrubber(personal_values(bundle))
             try:
                 result = send_bundle(self._client(session), outbox, item)
             except ConflictError as exc:
-                outbox.mark_failed(item.id, scrub(str(exc), personal))
+                outbox.mark_failed(item.id, scrub(str(exc)))
                 log.info("outbox item %d refused: conflict", item.id)
                 return Outcome(
                     Sent.CONFLICT,
@@ -99,9 +97,9 @@ class FhirRecorder(Recorder):
             except ServerError as exc:
                 refused = exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403, 408, 429)
                 if refused:
-                    outbox.mark_failed(item.id, scrub(str(exc), personal))
-                    return Outcome(Sent.REFUSED, "Saved here, but the record refused it.", scrub(str(exc), personal))
-                outbox.mark_attempt(item.id, scrub(str(exc), personal))
+                    outbox.mark_failed(item.id, scrub(str(exc)))
+                    return Outcome(Sent.REFUSED, "Saved here, but the record refused it.", scrub(str(exc)))
+                outbox.mark_attempt(item.id, scrub(str(exc)))
                 return Outcome(
                     Sent.QUEUED,
                     "Saved here. The record could not be reached; the map waits in the outbox and is sent later.",
