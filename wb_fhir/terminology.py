@@ -731,8 +731,10 @@ ORG_ID_LIST = "https://org-id.guide/list"
 """Organisation identifier lists (GB-CHC charities, GB-COH companies...): system ``{ORG_ID_LIST}/GB-CHC``."""
 ODS_ORGANISATION_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 
-ASSET_DETAIL_PARTS = ("access", "transport", "checked")
-"""Sub-extensions of ``AssetProfile.EXT_DETAILS``: accessibility and transport (string), last checked (date)."""
+ASSET_DETAIL_PARTS = ("contact", "access", "transport", "checked", "source-modified", "added-by", "added-on")
+"""Sub-extensions of ``AssetProfile.EXT_DETAILS``, for what R4 has no element for: how to get in touch,
+accessibility, transport (string), last checked (date), when the source last changed it (string),
+who added it (string) and when (date)."""
 SIGNPOST_HISTORY_PARTS = ("status", "date", "reason")
 """Sub-extensions of ``AssetProfile.EXT_SIGNPOST_HISTORY`` (Coding from signpost-status, date, string)."""
 
