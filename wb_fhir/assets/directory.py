@@ -144,12 +144,13 @@ def assets_from_data(data: Any, source: str | None = None) -> AssetDirectory:
         reader = _Reader(f"assets[{i}]")
         asset = reader.asset(item)
         problems += reader.problems
-        if asset is None:
-            continue
-        if asset.id in seen:
-            problems.append(Problem(f"assets[{i}].id", f"{asset.id!r} is used by another asset"))
-        seen.add(asset.id)
-        assets.append(asset)
+        asset_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(asset_id, str):
+            if asset_id in seen:
+                problems.append(Problem(f"assets[{i}].id", f"{asset_id!r} is used by another asset"))
+            seen.add(asset_id)
+        if asset is not None:
+            assets.append(asset)
     if problems:
         raise InputError(problems, source)
     return AssetDirectory(tuple(assets))

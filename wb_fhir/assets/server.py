@@ -1,0 +1,140 @@
+"""The asset bank on a FHIR server: upload an import, add an asset, search (I/O).
+
+Everything goes through :class:`~wb_fhir.sync.client.FhirClient`. Writes are transactions of
+conditional upserts (``PUT Type?identifier=...``), so an upload sent twice, or retried after
+a failure, stores every asset once. Searches use the server's own parameters where R4 has them
+(``service-category``, ``active``, and ``near`` on Location, whose answer narrows
+``HealthcareService?location=``); words, opening days and cost have no R4 search parameter,
+so those parts of a query, and the exact distance, are applied to what the server returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from wb_fhir.assets.merge import ImportResult, merge_import, of_feed
+from wb_fhir.assets.model import Asset, AssetDirectory
+from wb_fhir.assets.search import Hit, Query, search
+from wb_fhir.errors import InputError, ServerError
+from wb_fhir.fhir.assets import (
+    ORUK,
+    asset_from_resources,
+    asset_provenance,
+    asset_transaction,
+    index_resources,
+    service_key,
+)
+from wb_fhir.model import stable_uuid
+from wb_fhir.sync.client import FhirClient
+from wb_fhir.terminology import CODESYSTEM_URL, IdentifierKind, identifier_system
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+BATCH = 50
+"""Assets per transaction: a large feed goes in several transactions, each idempotent."""
+_INCLUDES = [
+    ("_include", "HealthcareService:location"),
+    ("_include", "HealthcareService:organization"),
+    ("_include", "HealthcareService:coverage-area"),
+]
+
+
+def _pages(client: FhirClient, params: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    yield from client.pages("HealthcareService", [*params, *_INCLUDES, ("_count", str(PAGE_SIZE))])
+
+
+def fetch_assets(client: FhirClient, params: Sequence[tuple[str, str]] = ()) -> list[Asset]:
+    """The assets (wb_fhir's HealthcareServices) a search finds, their places and organisations resolved."""
+    services: list[Mapping[str, Any]] = []
+    included: list[Mapping[str, Any]] = []
+    for page in _pages(client, [("identifier", f"{identifier_system(IdentifierKind.ASSET)}|"), *params]):
+        for entry in page.get("entry", []):
+            resource = entry.get("resource")
+            if not isinstance(resource, dict):
+                continue
+            if entry.get("search", {}).get("mode", "match") == "match":
+                services.append(resource)
+            else:
+                included.append(resource)
+    index = index_resources(included)
+    out = []
+    for service in services:
+        try:
+            out.append(asset_from_resources(service, index))
+        except (InputError, KeyError, ValueError, TypeError) as exc:
+            raise ServerError(f"HealthcareService/{service.get('id')} cannot be read as an asset ({exc})") from None
+    return out
+
+
+@dataclass(frozen=True)
+class Written:
+    """What transactions wrote: resources created and updated (unchanged ones count as updated by HAPI)."""
+
+    created: int
+    updated: int
+
+
+def write_assets(
+    client: FhirClient,
+    assets: Sequence[Asset],
+    *,
+    recorded: datetime,
+    who: str | None = None,
+    source: str | None = None,
+) -> Written:
+    """Write assets, in transactions of :data:`BATCH`, each with a Provenance of who wrote them and when."""
+    created = updated = 0
+    for start in range(0, len(assets), BATCH):
+        batch = list(assets[start : start + BATCH])
+        keys = [service_key(a.id) for a in batch]
+        tag = stable_uuid("asset-provenance", recorded.isoformat(), who or "", source or "", *(a.id for a in batch))
+        provenance = asset_provenance(keys, recorded=recorded, who=who, tag=tag, source=source)
+        answer = client.transaction(asset_transaction(batch, provenance=provenance, provenance_tag=tag))
+        for entry in answer.get("entry", []):
+            status = str(entry.get("response", {}).get("status", ""))
+            created += status.startswith("201")
+            updated += status.startswith("200")
+        log.info("wrote a transaction of %d asset(s)", len(batch))
+    return Written(created, updated)
+
+
+def upload_import(
+    client: FhirClient, imported: Sequence[Asset], *, prefix: str, recorded: datetime, source: str
+) -> ImportResult:
+    """Bring an import into the server's bank: only what changed is written; withdrawn made inactive."""
+    existing = [
+        a
+        for a in fetch_assets(client, [("identifier", f"{identifier_system(IdentifierKind.ORUK_SERVICE)}|")])
+        if of_feed(a, ORUK, prefix)
+    ]
+    result = merge_import(AssetDirectory(tuple(existing)), imported, system=ORUK, prefix=prefix)
+    if result.changed:
+        write_assets(client, result.changed, recorded=recorded, source=source)
+    return result
+
+
+def search_server(client: FhirClient, query: Query) -> list[Hit]:
+    """The assets on the server that match ``query`` (see the module's docstring for who does what)."""
+    params: list[tuple[str, str]] = []
+    if query.category is not None:
+        params.append(("service-category", f"{CODESYSTEM_URL}|{query.category.value}"))
+    if not query.include_inactive:
+        params.append(("active", "true"))
+    if query.near is None:
+        return search(fetch_assets(client, params), query)
+    lat, lon = query.near
+    near = f"{lat}|{lon}|{query.within_km}|km"
+    places = [
+        f"Location/{loc['id']}"
+        for loc in client.search_all("Location", [("near", near), ("_elements", "id"), ("_count", str(PAGE_SIZE))])
+    ]
+    found: dict[str, Asset] = {}
+    for start in range(0, len(places), BATCH):
+        for asset in fetch_assets(client, [*params, ("location", ",".join(places[start : start + BATCH]))]):
+            found[asset.id] = asset
+    return search(found.values(), query)
