@@ -737,6 +737,9 @@ accessibility, transport (string), last checked (date), when the source last cha
 who added it (string) and when (date)."""
 SIGNPOST_HISTORY_PARTS = ("status", "date", "reason")
 """Sub-extensions of ``AssetProfile.EXT_SIGNPOST_HISTORY`` (Coding from signpost-status, date, string)."""
+SIGNPOST_FOLLOW_UP_PARTS = ("status", "since", "due")
+"""Sub-extensions of ``AssetProfile.EXT_SIGNPOST_FOLLOW_UP``: where a sign-post stands (Coding from
+signpost-status), since when (date), and the date to check on it by (date)."""
 
 SIGNPOST_PATH: tuple[SignpostStatus, ...] = (
     SignpostStatus.SUGGESTED,

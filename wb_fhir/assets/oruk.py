@@ -67,7 +67,7 @@ _CATEGORY_WORDS: tuple[tuple[AssetCategory, str], ...] = (
     (AssetCategory.SOCIAL, r"social|lunch clubs?|coffee|befriend\w*|friendship|loneliness|isolation|clubs?"),
     (AssetCategory.COMMUNITY, r"community (?:centres?|hubs?|groups?|spaces?)|neighbourhood|village hall"),
     (AssetCategory.LIBRARY, r"librar\w*"),
-    (AssetCategory.WORK, r"employ\w*|jobs?|careers?|work clubs?"),
+    (AssetCategory.WORK, r"employ\w*|jobs?|careers?|work|mentors?"),
     (AssetCategory.HEALTH_SERVICE, r"health|counsell\w*|therap\w*|wellbeing|nhs|clinics?|recovery"),
     (AssetCategory.ONLINE, r"online|digital|virtual"),
 )

@@ -79,12 +79,13 @@ def parse_point(text: str) -> tuple[float, float]:
     return lat, lon
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Text without case or accents, for matching."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9£]+", _fold(text))
+    return re.findall(r"[a-z0-9£]+", fold(text))
 
 
 def searchable_text(asset: Asset) -> str:
@@ -104,7 +105,7 @@ def searchable_text(asset: Asset) -> str:
         *(p.town for p in asset.places),
         *(p.postcode for p in asset.places),
     ]
-    return " ".join(_fold(p) for p in parts if p)
+    return " ".join(fold(p) for p in parts if p)
 
 
 def match(asset: Asset, query: Query) -> Hit | None:

@@ -31,7 +31,6 @@ from wb_fhir.terminology import (
 
 REFERRED = "2026-12-15"
 ATTENDED = "2027-03-01"
-FOLLOW_UP = "2027-05-20"
 
 
 def _meta(profile: AssetProfile, resource_type: str) -> dict[str, Any]:
@@ -158,7 +157,10 @@ def signpost_request() -> Resource:
             _step(SignpostStatus.AGREED, DATE),
             _step(SignpostStatus.REFERRED, REFERRED),
             _step(SignpostStatus.ATTENDED, ATTENDED),
-            {"url": structure_definition_url(AssetProfile.EXT_SIGNPOST_FOLLOW_UP), "valueDate": FOLLOW_UP},
+            _parts(
+                AssetProfile.EXT_SIGNPOST_FOLLOW_UP,
+                [("status", {"valueCoding": coding(SignpostStatus.ATTENDED)}), ("since", {"valueDate": ATTENDED})],
+            ),
         ],
         "identifier": [_ident(IdentifierKind.SIGNPOST, "example-signpost")],
         "basedOn": [{"reference": "CarePlan/wb-example-care-plan"}],
@@ -253,6 +255,12 @@ def build_asset_examples() -> list[Example]:
             _broken(signpost_request(), lambda r: r.pop("performer")),
             url(AssetProfile.SIGNPOST_REQUEST),
             "ServiceRequest.performer: minimum required = 1",
+        ),
+        Example(
+            "ServiceRequest-signpost-no-follow-up",
+            _broken(signpost_request(), lambda r: r["extension"].pop()),
+            url(AssetProfile.SIGNPOST_REQUEST),
+            "Slice 'ServiceRequest.extension:follow-up' for extension",
         ),
         Example(
             "ServiceRequest-signpost-unknown-step",

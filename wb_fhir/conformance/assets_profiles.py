@@ -17,6 +17,7 @@ from wb_fhir.terminology import (
     ASSET_DETAIL_PARTS,
     CODESYSTEM_URL,
     FHIR_VERSION,
+    SIGNPOST_FOLLOW_UP_PARTS,
     SIGNPOST_HISTORY_PARTS,
     UK_CORE_PROFILES,
     AssetProfile,
@@ -161,7 +162,12 @@ def signpost_request_profile() -> Resource:
     base = "ServiceRequest"
     elements = [
         _ext(base, "history", AssetProfile.EXT_SIGNPOST_HISTORY, max_="*"),
-        _ext(base, "follow-up", AssetProfile.EXT_SIGNPOST_FOLLOW_UP),
+        el(
+            f"{base}.extension:follow-up",
+            min=1,
+            max="1",
+            type=[{"code": "Extension", "profile": [structure_definition_url(AssetProfile.EXT_SIGNPOST_FOLLOW_UP)]}],
+        ),
         *identifier_slices(base, [("signpost", IdentifierKind.SIGNPOST)]),
         el(f"{base}.basedOn", type=ref("CarePlan")),
         el(f"{base}.intent", fixedCode="plan"),
@@ -181,7 +187,8 @@ def signpost_request_profile() -> Resource:
         "(supportingInfo), based on the wellbeing CarePlan. status: active while agreed or "
         "referred, completed once attended, revoked when declined. The wb-signpost-history "
         "extension holds each step with its date (suggested, agreed, referred, attended, declined "
-        "with the reason); wb-signpost-follow-up the date to check on it by. One per sign-post of a "
+        "with the reason); wb-signpost-follow-up where it stands, since when and the date to check on it "
+        "by. One per sign-post of a "
         "person, updated at each review.",
         elements,
     )
@@ -200,8 +207,11 @@ _PART_TYPES: dict[str, list[str]] = {
     "status": ["Coding"],
     "date": ["date"],
     "reason": ["string"],
+    "since": ["date"],
+    "due": ["date"],
 }
 _PART_MIN = {"status": 1, "date": 1}
+"""Parts every instance has: a step's status and date; a follow-up's status."""
 
 
 def _extension(
@@ -273,13 +283,13 @@ def extensions() -> list[Resource]:
             "ServiceRequest",
             SIGNPOST_HISTORY_PARTS,
         ),
-        _extension(
+        _complex(
             AssetProfile.EXT_SIGNPOST_FOLLOW_UP,
-            "Sign-post follow-up date",
-            "The date by which to check whether the person got there.",
+            "Sign-post follow-up",
+            "Where a sign-post stands: its status, since when, and the date by which to check whether "
+            "the person got there.",
             "ServiceRequest",
-            [el("Extension.extension", max="0")],
-            el("Extension.value[x]", min=1, type=[{"code": "date"}]),
+            SIGNPOST_FOLLOW_UP_PARTS,
         ),
     ]
 

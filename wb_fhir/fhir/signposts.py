@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import html
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -47,6 +48,7 @@ from wb_fhir.terminology import (
 HISTORY_URL = structure_definition_url(AssetProfile.EXT_SIGNPOST_HISTORY)
 FOLLOW_UP_URL = structure_definition_url(AssetProfile.EXT_SIGNPOST_FOLLOW_UP)
 _XHTML = "http://www.w3.org/1999/xhtml"
+_CODES = frozenset(m.value for m in SignpostStatus)
 
 
 def signpost_key(wmap: WellbeingMap, s: Signpost) -> Key:
@@ -101,8 +103,13 @@ def service_request(
         + "</p>"
     )
     extension = [_step(status, day, s.note if status is SignpostStatus.DECLINED else None) for status, day in dated]
+    where: list[JSON] = [{"url": "status", "valueCoding": coding(s.status)}]
+    since = s.step_date(s.status) or s.date
+    if since:
+        where.append({"url": "since", "valueDate": since.isoformat()})
     if s.follow_up:
-        extension.append({"url": FOLLOW_UP_URL, "valueDate": s.follow_up.isoformat()})
+        where.append({"url": "due", "valueDate": s.follow_up.isoformat()})
+    extension.append({"url": FOLLOW_UP_URL, "extension": where})
     resource: JSON = {
         "resourceType": "ServiceRequest",
         "meta": meta(AssetProfile.SIGNPOST_REQUEST, "ServiceRequest"),
@@ -150,28 +157,43 @@ def service_requests(
 # --- reading back ------------------------------------------------------------------------------
 
 
-def request_steps(request: Mapping[str, Any]) -> tuple[list[tuple[SignpostStatus, date, str | None]], date | None]:
-    """The dated steps (status, date, reason) and the follow-up date a ServiceRequest holds."""
+@dataclass(frozen=True)
+class RequestFollowUp:
+    """What a ServiceRequest of ours says about its sign-post."""
+
+    steps: tuple[tuple[SignpostStatus, date, str | None], ...]
+    """The dated steps (status, date, reason), oldest first."""
+    status: SignpostStatus | None
+    since: date | None
+    due: date | None
+
+
+def _coded(part: Mapping[str, Any]) -> SignpostStatus | None:
+    code = part.get("valueCoding", {})
+    if code.get("system") == CODESYSTEM_URL and code.get("code") in _CODES:
+        return SignpostStatus(code["code"])
+    return None
+
+
+def _day(part: Mapping[str, Any]) -> date | None:
+    value = part.get("valueDate")
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def request_follow_up(request: Mapping[str, Any]) -> RequestFollowUp:
+    """The dated steps and where the sign-post stands, from one of our ServiceRequests."""
     found: list[tuple[SignpostStatus, date, str | None]] = []
-    follow_up = None
+    status = since = due = None
     for ext in request.get("extension", []):
-        if ext.get("url") == FOLLOW_UP_URL and ext.get("valueDate"):
-            follow_up = date.fromisoformat(ext["valueDate"])
-        if ext.get("url") != HISTORY_URL:
-            continue
         parts = {p.get("url"): p for p in ext.get("extension", [])}
-        code = parts.get("status", {}).get("valueCoding", {})
-        when = parts.get("date", {}).get("valueDate")
-        if (
-            code.get("system") != CODESYSTEM_URL
-            or code.get("code") not in {m.value for m in SignpostStatus}
-            or not when
-        ):
-            continue
-        found.append(
-            (SignpostStatus(code["code"]), date.fromisoformat(when), parts.get("reason", {}).get("valueString"))
-        )
-    return found, follow_up
+        if ext.get("url") == FOLLOW_UP_URL:
+            status = _coded(parts.get("status", {}))
+            since, due = _day(parts.get("since", {})), _day(parts.get("due", {}))
+        elif ext.get("url") == HISTORY_URL:
+            step, when = _coded(parts.get("status", {})), _day(parts.get("date", {}))
+            if step is not None and when is not None:
+                found.append((step, when, parts.get("reason", {}).get("valueString")))
+    return RequestFollowUp(tuple(found), status, since, due)
 
 
 def with_requests(wmap: WellbeingMap, requests: Sequence[Mapping[str, Any]]) -> WellbeingMap:
@@ -188,12 +210,9 @@ def with_requests(wmap: WellbeingMap, requests: Sequence[Mapping[str, Any]]) -> 
         if request is None:
             signposts.append(s)
             continue
-        found, follow_up = request_steps(request)
-        dates: dict[str, Any] = {f"{status.value}_on": day for status, day, _ in found if day <= wmap.date}
-        at_status = (
-            found[-1][0] is s.status if found else request.get("status") == SIGNPOST_REQUEST_STATUS.get(s.status)
-        )
-        if follow_up is not None and at_status:
-            dates["follow_up"] = follow_up
+        known = request_follow_up(request)
+        dates: dict[str, Any] = {f"{status.value}_on": day for status, day, _ in known.steps if day <= wmap.date}
+        if known.due is not None and known.status is s.status:
+            dates["follow_up"] = known.due
         signposts.append(dataclasses.replace(s, **dates))
     return dataclasses.replace(wmap, signposts=tuple(signposts))
