@@ -31,46 +31,53 @@ class FollowUpState(StrEnum):
 
 @dataclass(frozen=True)
 class FollowUp:
-    """One sign-post of one map, as it stands on a day."""
+    """One sign-post, as it stands on a day."""
 
-    wmap: WellbeingMap
-    signpost: Signpost
+    where: str
+    """Where it was read: a map file, or ``ServiceRequest/id`` on a server."""
+    asset: str
     asset_name: str
+    reason: str
     reason_label: str
+    status: SignpostStatus
     since: date
     """The date of its current status."""
     due: date | None
     """When to check on it (open sign-posts only)."""
     state: FollowUpState
+    steps: tuple[tuple[SignpostStatus, date], ...] = ()
+    """The recorded steps, oldest first."""
+    note: str | None = None
+    nhs_number: str | None = None
+    person: str | None = None
 
-    @property
-    def steps(self) -> list[tuple[SignpostStatus, date]]:
-        """The recorded steps, oldest first."""
-        s = self.signpost
-        return [(status, day) for status in SignpostStatus if (day := s.step_date(status)) is not None]
-
-    def to_json(self) -> dict[str, Any]:
-        s = self.signpost
-        return {
-            "asset": s.asset,
+    def to_json(self, *, personal: bool = False) -> dict[str, Any]:
+        """Plain data; the person's NHS number and name only when ``personal``."""
+        out: dict[str, Any] = {
+            "where": self.where,
+            "asset": self.asset,
             "asset_name": self.asset_name,
-            "reason": s.reason,
+            "reason": self.reason,
             "reason_label": self.reason_label,
-            "status": s.status.value,
+            "status": self.status.value,
             "since": self.since.isoformat(),
             "due": self.due.isoformat() if self.due else None,
             "state": self.state.value,
             "steps": [{"status": status.value, "date": day.isoformat()} for status, day in self.steps],
-            "note": s.note,
-            "map_date": self.wmap.date.isoformat(),
+            "note": self.note,
         }
+        if personal:
+            out["nhs_number"] = self.nhs_number
+            out["person"] = self.person
+        return out
 
     def line(self) -> str:
         """The sign-post in words: where it stands and since when."""
-        s = self.signpost
-        text = f"{self.asset_name} for {self.reason_label}: {display(s.status).lower()} since {self.since.isoformat()}"
-        if s.status is SignpostStatus.DECLINED and s.note:
-            text += f" ({s.note})"
+        text = (
+            f"{self.asset_name} for {self.reason_label}: {display(self.status).lower()} since {self.since.isoformat()}"
+        )
+        if self.status is SignpostStatus.DECLINED and self.note:
+            text += f" ({self.note})"
         if self.state is FollowUpState.OVERDUE and self.due:
             text += f"; overdue since {self.due.isoformat()}"
         elif self.due:
@@ -78,29 +85,52 @@ class FollowUp:
         return text
 
 
+def state_on(
+    status: SignpostStatus, since: date, follow_up_by: date | None, on: date
+) -> tuple[date | None, FollowUpState]:
+    """The due date and the state of a sign-post with this status, since this date, on the day ``on``."""
+    if status in FOLLOWED_UP:
+        return None, FollowUpState.FOLLOWED_UP
+    due = follow_up_by or since + timedelta(days=FOLLOW_UP_DAYS)
+    state = FollowUpState.OVERDUE if due < on else FollowUpState.DUE if due == on else FollowUpState.OPEN
+    return due, state
+
+
 def _label(wmap: WellbeingMap, reason: str) -> str:
     labels = {c.id: c.label for c in wmap.connections} | {g.id: g.description for g in wmap.goals}
     return labels.get(reason, reason)
 
 
-def follow_up(wmap: WellbeingMap, s: Signpost, *, on: date, asset_names: Mapping[str, str] | None = None) -> FollowUp:
+def follow_up(
+    wmap: WellbeingMap, s: Signpost, *, on: date, asset_names: Mapping[str, str] | None = None, where: str = ""
+) -> FollowUp:
     """Where one sign-post of a map stands on the day ``on``."""
     since = s.step_date(s.status) or s.date or wmap.date
-    if s.status in FOLLOWED_UP:
-        due, state = None, FollowUpState.FOLLOWED_UP
-    else:
-        due = s.follow_up or since + timedelta(days=FOLLOW_UP_DAYS)
-        state = FollowUpState.OVERDUE if due < on else FollowUpState.DUE if due == on else FollowUpState.OPEN
-    name = (asset_names or {}).get(s.asset, s.asset)
-    return FollowUp(wmap, s, name, _label(wmap, s.reason), since, due, state)
+    due, state = state_on(s.status, since, s.follow_up, on)
+    steps = tuple((status, day) for status in SignpostStatus if (day := s.step_date(status)) is not None)
+    return FollowUp(
+        where=where,
+        asset=s.asset,
+        asset_name=(asset_names or {}).get(s.asset, s.asset),
+        reason=s.reason,
+        reason_label=_label(wmap, s.reason),
+        status=s.status,
+        since=since,
+        due=due,
+        state=state,
+        steps=steps,
+        note=s.note,
+        nhs_number=wmap.subject.nhs_number,
+        person=wmap.subject.display,
+    )
 
 
 def follow_ups(
-    wmap: WellbeingMap, *, on: date | None = None, asset_names: Mapping[str, str] | None = None
+    wmap: WellbeingMap, *, on: date | None = None, asset_names: Mapping[str, str] | None = None, where: str = ""
 ) -> list[FollowUp]:
     """Every sign-post of a map, as it stands on ``on`` (the map's date by default)."""
     day = on or wmap.date
-    return [follow_up(wmap, s, on=day, asset_names=asset_names) for s in wmap.signposts]
+    return [follow_up(wmap, s, on=day, asset_names=asset_names, where=where) for s in wmap.signposts]
 
 
 def latest_per_person(maps: Iterable[WellbeingMap]) -> list[WellbeingMap]:

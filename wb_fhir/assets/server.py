@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from wb_fhir.assets.followup import FollowUp, state_on
 from wb_fhir.assets.merge import ImportResult, merge_import, of_feed
 from wb_fhir.assets.model import Asset, AssetDirectory
 from wb_fhir.assets.search import Hit, Query, search
@@ -28,9 +29,10 @@ from wb_fhir.fhir.assets import (
     index_resources,
     service_key,
 )
+from wb_fhir.fhir.signposts import request_follow_up
 from wb_fhir.model import stable_uuid
 from wb_fhir.sync.client import FhirClient
-from wb_fhir.terminology import CODESYSTEM_URL, IdentifierKind, identifier_system
+from wb_fhir.terminology import CODESYSTEM_URL, NHS_NUMBER_SYSTEM, IdentifierKind, SignpostStatus, identifier_system
 
 log = logging.getLogger(__name__)
 
@@ -138,3 +140,84 @@ def search_server(client: FhirClient, query: Query) -> list[Hit]:
         for asset in fetch_assets(client, [*params, ("location", ",".join(places[start : start + BATCH]))]):
             found[asset.id] = asset
     return search(found.values(), query)
+
+
+# --- sign-post follow-up across a server's caseload -------------------------------------------------
+
+_FROM_REQUEST_STATUS = {
+    "completed": SignpostStatus.ATTENDED,
+    "revoked": SignpostStatus.DECLINED,
+    "active": SignpostStatus.AGREED,
+}
+
+
+def follow_up_of_request(
+    request: Mapping[str, Any],
+    patient: Mapping[str, Any] | None,
+    *,
+    on: date,
+    asset_names: Mapping[str, str] | None = None,
+) -> FollowUp:
+    """Where the sign-post of one of our ServiceRequests stands on the day ``on``."""
+    known = request_follow_up(request)
+    status = known.status or _FROM_REQUEST_STATUS.get(str(request.get("status")), SignpostStatus.AGREED)
+    authored = str(request.get("authoredOn", ""))[:10]
+    since = known.since or (known.steps[-1][1] if known.steps else None) or date.fromisoformat(authored or "1970-01-01")
+    due, state = state_on(status, since, known.due, on)
+    performer = (request.get("performer") or [{}])[0]
+    asset = str(performer.get("identifier", {}).get("value", ""))
+    reason = (request.get("reasonReference") or request.get("supportingInfo") or [{}])[0]
+    nhs = None
+    name = None
+    if patient is not None:
+        nhs = next(
+            (str(i["value"]) for i in patient.get("identifier", []) if i.get("system") == NHS_NUMBER_SYSTEM), None
+        )
+        names = patient.get("name") or [{}]
+        name = (
+            names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip() or None
+        )
+    return FollowUp(
+        where=f"ServiceRequest/{request.get('id')}",
+        asset=asset,
+        asset_name=(asset_names or {}).get(asset) or str(performer.get("display") or asset),
+        reason=str(reason.get("display", "")),
+        reason_label=str(reason.get("display", "")),
+        status=status,
+        since=since,
+        due=due,
+        state=state,
+        steps=tuple((s, d) for s, d, _ in known.steps),
+        note=next((str(n["text"]) for n in request.get("note", []) if n.get("text")), None),
+        nhs_number=nhs,
+        person=name,
+    )
+
+
+def caseload_follow_ups(
+    client: FhirClient, *, on: date, asset_names: Mapping[str, str] | None = None
+) -> list[FollowUp]:
+    """Every sign-post the server follows up (our ServiceRequests), as it stands on the day ``on``."""
+    requests: list[Mapping[str, Any]] = []
+    patients: dict[str, Mapping[str, Any]] = {}
+    params = [
+        ("identifier", f"{identifier_system(IdentifierKind.SIGNPOST)}|"),
+        ("_include", "ServiceRequest:subject"),
+        ("_count", str(PAGE_SIZE)),
+    ]
+    for page in client.pages("ServiceRequest", params):
+        for entry in page.get("entry", []):
+            resource = entry.get("resource")
+            if not isinstance(resource, dict):
+                continue
+            if entry.get("search", {}).get("mode", "match") == "match":
+                requests.append(resource)
+            elif resource.get("resourceType") == "Patient":
+                patients[f"Patient/{resource.get('id')}"] = resource
+    out = []
+    for request in requests:
+        subject = str(request.get("subject", {}).get("reference", "")).split("/_history/")[0]
+        patient = patients.get("/".join(subject.split("/")[-2:]))
+        out.append(follow_up_of_request(request, patient, on=on, asset_names=asset_names))
+    log.info("read %d sign-post follow-up(s) from the server", len(out))
+    return out

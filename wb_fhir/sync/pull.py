@@ -21,6 +21,7 @@ from typing import Any
 from wb_fhir._files import atomic_write
 from wb_fhir.errors import InputError, ServerError
 from wb_fhir.fhir import ExtractResult, extract_map
+from wb_fhir.fhir.signposts import with_requests
 from wb_fhir.mapfile import nhs_number_valid, save_map
 from wb_fhir.model import Subject, stable_uuid
 from wb_fhir.sync.client import FhirClient
@@ -78,6 +79,14 @@ def pull(
     if since is not None:
         params.append(("authored", f"ge{since.isoformat()}"))
     used: set[str] = set()
+    # The dated steps of agreed sign-posts live in their ServiceRequests (wb_fhir.fhir.signposts).
+    signpost_system = identifier_system(IdentifierKind.SIGNPOST)
+    requests = list(
+        client.search_all(
+            "ServiceRequest",
+            [("subject", f"Patient/{patient}"), ("identifier", f"{signpost_system}|"), ("_count", str(PAGE_SIZE))],
+        )
+    )
     for qr in client.search_all("QuestionnaireResponse", params):
         if not str(qr.get("questionnaire", "")).startswith(QUESTIONNAIRE_URL):
             continue
@@ -87,6 +96,7 @@ def pull(
         wmap = dataclasses.replace(
             result.map, subject=dataclasses.replace(result.map.subject, nhs_number=nhs_number), id=result.map.id
         )
+        wmap = with_requests(wmap, requests)
         report.warnings.extend(f"QuestionnaireResponse/{qr.get('id')}: {w}" for w in result.warnings)
         name = wmap.date.isoformat()
         n = 1
@@ -123,6 +133,11 @@ def pull(
                 str(goal.get("meta", {}).get("versionId", "")),
             )
         )
+    for request in requests:
+        for ident in request.get("identifier", []):
+            if ident.get("system") == signpost_system:
+                version = str(request.get("meta", {}).get("versionId", ""))
+                seen.append(("ServiceRequest", f"{signpost_system}|{ident['value']}", str(request["id"]), version))
     outbox.record_seen(client.base_url, seen)
     log.info("pulled %d map(s), %d plan(s), %d goal(s)", len(report.maps), 1 if report.plan else 0, len(report.goals))
     return report
