@@ -58,9 +58,9 @@ def main(debug: bool, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from wb_fhir.cli import fhir, maps, profiles, render, review, sync
+    from wb_fhir.cli import assets, fhir, maps, profiles, render, review, sync
 
-    for module in (maps, render, fhir, review, sync, profiles):
+    for module in (maps, render, fhir, review, sync, profiles, assets):
         for command in module.COMMANDS:
             main.add_command(command)
 
