@@ -71,17 +71,20 @@ def _count(base: str, resource_type: str, params: dict[str, str]) -> int:
     return total
 
 
-@pytest.fixture(scope="module")
-def imported(fhir_server: str, conformance: InstallResult) -> str:
-    """This run's prefix, with the ORUK sample imported once under it (through the command line)."""
+def _import_sample(fhir_server: str) -> str:
+    """A fresh prefix, with the ORUK sample imported under it (through the command line)."""
     prefix = f"t{RNG.randrange(10**9)}"
     result = CliRunner().invoke(main, ["assets", "import", str(SAMPLE), "--server", fhir_server, "--prefix", prefix])
     assert result.exit_code == 0, result.output
-    assert (
-        result.stdout.strip()
-        == f"imported into {fhir_server}: 36 added, 0 updated, 0 unchanged, 0 withdrawn (made inactive)"
-    )
+    done = f"imported into {fhir_server}: 36 added, 0 updated, 0 unchanged, 0 withdrawn (made inactive)"
+    assert result.stdout.strip() == done
     return prefix
+
+
+@pytest.fixture(scope="module")
+def imported(fhir_server: str, conformance: InstallResult) -> str:
+    """This module's prefix, with the ORUK sample imported once under it; no test changes it."""
+    return _import_sample(fhir_server)
 
 
 def _mine(prefix: str, assets: list[Any]) -> list[Any]:
@@ -100,7 +103,10 @@ def test_every_asset_resource_validates_against_our_profiles(fhir_server: str, c
     assert problems == []
 
 
-def test_an_import_twice_creates_nothing_new_and_an_update_follows_the_feed(fhir_server: str, imported: str) -> None:
+def test_an_import_twice_creates_nothing_new_and_an_update_follows_the_feed(
+    fhir_server: str, conformance: InstallResult
+) -> None:
+    imported = _import_sample(fhir_server)
     client = _client(fhir_server)
     run = CliRunner()
     again = run.invoke(
