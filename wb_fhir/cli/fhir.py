@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from wb_fhir._files import atomic_write, read_text
+from wb_fhir.assets import local_asset_names
 from wb_fhir.errors import InputError
 from wb_fhir.fhir import extract_map, questionnaire_response_of, transaction_bundle
 from wb_fhir.mapfile import load_map, parse_text, save_map
@@ -28,7 +29,8 @@ def bundle(map_file: str, output: str, no_renderings: bool) -> None:
     carries it drawn as SVG, PNG and PDF unless --no-renderings.
     """
     wmap = load_map(map_file)
-    data = transaction_bundle(wmap, attachments=() if no_renderings else renderings(wmap))
+    drawn = () if no_renderings else renderings(wmap)
+    data = transaction_bundle(wmap, attachments=drawn, asset_names=local_asset_names())
     atomic_write(Path(output), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     click.echo(f"wrote {output}: {len(data['entry'])} entries")
 

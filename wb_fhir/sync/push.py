@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from wb_fhir.assets import local_asset_names
 from wb_fhir.errors import AuthError, ConflictError, ServerError
 from wb_fhir.fhir import transaction_bundle
 from wb_fhir.model import WellbeingMap
@@ -355,5 +356,5 @@ def bundle_for(wmap: WellbeingMap, *, with_renderings: bool = True) -> dict[str,
     With renderings, the map's DocumentReference carries it drawn as SVG, PNG and PDF.
     """
     attachments = renderings(wmap) if with_renderings else ()
-    bundle: dict[str, Any] = transaction_bundle(wmap, attachments=attachments)
+    bundle: dict[str, Any] = transaction_bundle(wmap, attachments=attachments, asset_names=local_asset_names())
     return bundle
