@@ -730,6 +730,8 @@ LOCATION_PHYSICAL_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/location-
 ORG_ID_LIST = "https://org-id.guide/list"
 """Organisation identifier lists (GB-CHC charities, GB-COH companies...): system ``{ORG_ID_LIST}/GB-CHC``."""
 ODS_ORGANISATION_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+ORUK_FEED_TAG = f"{CANONICAL}/tag/oruk-feed"
+"""``meta.tag`` system of assets imported from an Open Referral UK feed; the code is the feed's prefix."""
 
 ASSET_DETAIL_PARTS = ("contact", "access", "transport", "checked", "source-modified", "added-by", "added-on")
 """Sub-extensions of ``AssetProfile.EXT_DETAILS``, for what R4 has no element for: how to get in touch,

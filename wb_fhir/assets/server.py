@@ -32,7 +32,14 @@ from wb_fhir.fhir.assets import (
 from wb_fhir.fhir.signposts import request_follow_up
 from wb_fhir.model import stable_uuid
 from wb_fhir.sync.client import FhirClient
-from wb_fhir.terminology import CODESYSTEM_URL, NHS_NUMBER_SYSTEM, IdentifierKind, SignpostStatus, identifier_system
+from wb_fhir.terminology import (
+    CODESYSTEM_URL,
+    NHS_NUMBER_SYSTEM,
+    ORUK_FEED_TAG,
+    IdentifierKind,
+    SignpostStatus,
+    identifier_system,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +116,7 @@ def upload_import(
     client: FhirClient, imported: Sequence[Asset], *, prefix: str, recorded: datetime, source: str
 ) -> ImportResult:
     """Bring an import into the server's bank: only what changed is written; withdrawn made inactive."""
-    existing = [
-        a
-        for a in fetch_assets(client, [("identifier", f"{identifier_system(IdentifierKind.ORUK_SERVICE)}|")])
-        if of_feed(a, ORUK, prefix)
-    ]
+    existing = [a for a in fetch_assets(client, [("_tag", f"{ORUK_FEED_TAG}|{prefix}")]) if of_feed(a, ORUK, prefix)]
     result = merge_import(AssetDirectory(tuple(existing)), imported, system=ORUK, prefix=prefix)
     if result.changed:
         write_assets(client, result.changed, recorded=recorded, source=source)

@@ -214,13 +214,25 @@ def needs(wmap: WellbeingMap) -> list[Need]:
     return out
 
 
-def _asset_words(asset: Asset) -> tuple[set[str], set[str]]:
+def _asset_words(asset: Asset) -> tuple[frozenset[str], frozenset[str]]:
+    """The words of an asset's name and types, and those of its description only."""
     name = words(" ".join([asset.name, *asset.types]))
     rest = words(" ".join(filter(None, [asset.description, asset.organisation.name if asset.organisation else None])))
-    return name, rest - name
+    return frozenset(name), frozenset(rest - name)
 
 
-def _category_points(asset: Asset, need: Need) -> tuple[int, list[str]]:
+@dataclass(frozen=True)
+class _NeedWords:
+    wanted: dict[str, str]
+    spoken: tuple[AssetCategory, ...]
+
+
+def _need_words(need: Need) -> _NeedWords:
+    spoken = tuple(c for c in categories_for([need.topic], need.label) if c is not AssetCategory.OTHER)
+    return _NeedWords(spelled(need.text), spoken)
+
+
+def _category_points(asset: Asset, need: Need, spoken: tuple[AssetCategory, ...]) -> tuple[int, list[str]]:
     points = 0
     reasons: list[str] = []
     linked = [
@@ -236,7 +248,6 @@ def _category_points(asset: Asset, need: Need) -> tuple[int, list[str]]:
             points = VAGUE_POINTS if cc in VAGUE else ABOUT_POINTS
             about = f"a {display(cc).lower()}" if cc in VAGUE else display(cc).lower()
             reasons.append(f"{display(named)}, as {need.describe()} is about {about}")
-    spoken = [c for c in categories_for([need.topic], need.label) if c is not AssetCategory.OTHER]
     heard = [c for c in asset.categories if c in spoken]
     if heard:
         points += CATEGORY_POINTS
@@ -247,11 +258,12 @@ def _category_points(asset: Asset, need: Need) -> tuple[int, list[str]]:
     return points, reasons
 
 
-def score(asset: Asset, need: Need) -> Suggestion | None:
-    """How well an asset meets a need, with the reasons; None when below :data:`MIN_SCORE`."""
-    points, reasons = _category_points(asset, need)
-    wanted = spelled(need.text)
-    in_name, in_text = _asset_words(asset)
+def _score(
+    asset: Asset, need: Need, asset_words: tuple[frozenset[str], frozenset[str]], need_words: _NeedWords
+) -> Suggestion | None:
+    points, reasons = _category_points(asset, need, need_words.spoken)
+    wanted = need_words.wanted
+    in_name, in_text = asset_words
     name_hits, text_hits = sorted(wanted.keys() & in_name), sorted(wanted.keys() & in_text)
     if name_hits or text_hits:
         points += NAME_WORD_POINTS * len(name_hits) + TEXT_WORD_POINTS * len(text_hits)
@@ -269,13 +281,23 @@ def score(asset: Asset, need: Need) -> Suggestion | None:
     return Suggestion(asset, need, points, tuple(reasons))
 
 
+def score(asset: Asset, need: Need) -> Suggestion | None:
+    """How well an asset meets a need, with the reasons; None when below :data:`MIN_SCORE`."""
+    return _score(asset, need, _asset_words(asset), _need_words(need))
+
+
 def suggest(wmap: WellbeingMap, assets: Iterable[Asset], *, per_need: int = PER_NEED) -> list[Suggestion]:
     """The best assets for each need of a map (at most ``per_need`` each), best first within a need."""
-    pool = [a for a in assets if a.active]
+    pool = [(a, _asset_words(a)) for a in assets if a.active]
     signposted = {(s.asset, s.reason) for s in wmap.signposts}
     out: list[Suggestion] = []
     for need in needs(wmap):
-        found = [s for a in pool if (a.id, need.id) not in signposted and (s := score(a, need)) is not None]
+        need_words = _need_words(need)
+        found = [
+            s
+            for a, a_words in pool
+            if (a.id, need.id) not in signposted and (s := _score(a, need, a_words, need_words)) is not None
+        ]
         found.sort(key=lambda s: (-s.score, s.asset.name.casefold(), s.asset.id))
         out += found[:per_need]
     return out

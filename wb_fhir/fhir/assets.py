@@ -30,6 +30,7 @@ from wb_fhir.terminology import (
     LOCATION_PHYSICAL_TYPE_SYSTEM,
     ODS_ORGANISATION_SYSTEM,
     ORG_ID_LIST,
+    ORUK_FEED_TAG,
     PROVENANCE_PARTICIPANT_SYSTEM,
     SERVICE_PROVISION_SYSTEM,
     AssetCategory,
@@ -218,6 +219,13 @@ def organisation_resource(org: Organisation) -> tuple[Key, JSON]:
     return key, resource
 
 
+def feed_prefix(asset: Asset) -> str | None:
+    """The prefix of the ORUK feed an imported asset came from (its id is ``PREFIX-service id``)."""
+    if asset.source is None or asset.source.system != ORUK or not asset.id.endswith(f"-{asset.source.id}"):
+        return None
+    return asset.id[: -len(asset.source.id) - 1] or None
+
+
 def asset_resources(asset: Asset, *, in_bundle: bool = True) -> AssetResources:
     """The FHIR resources of one asset; references are ``urn:uuid:`` inside a Bundle, else by identifier."""
     org = organisation_resource(asset.organisation) if asset.organisation else None
@@ -228,9 +236,14 @@ def asset_resources(asset: Asset, *, in_bundle: bool = True) -> AssetResources:
     identifiers = [key.identifier()]
     if asset.source is not None and asset.source.system == ORUK:
         identifiers.append({"system": identifier_system(IdentifierKind.ORUK_SERVICE), "value": asset.source.id})
+    service_meta = meta(AssetProfile.SERVICE, "HealthcareService")
+    feed = feed_prefix(asset)
+    if feed is not None:
+        # lets a re-import find the assets of its own feed on a shared server in one search
+        service_meta["tag"] = [{"system": ORUK_FEED_TAG, "code": feed}]
     service: JSON = {
         "resourceType": "HealthcareService",
-        "meta": meta(AssetProfile.SERVICE, "HealthcareService"),
+        "meta": service_meta,
         "text": _narrative(asset.name, asset.description, asset.cost, asset.eligibility, asset.access),
     }
     extension = _details(asset)
