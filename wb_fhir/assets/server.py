@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -80,14 +79,6 @@ def fetch_assets(client: FhirClient, params: Sequence[tuple[str, str]] = ()) -> 
     return out
 
 
-@dataclass(frozen=True)
-class Written:
-    """What transactions wrote: resources created and updated (unchanged ones count as updated by HAPI)."""
-
-    created: int
-    updated: int
-
-
 def write_assets(
     client: FhirClient,
     assets: Sequence[Asset],
@@ -95,21 +86,15 @@ def write_assets(
     recorded: datetime,
     who: str | None = None,
     source: str | None = None,
-) -> Written:
+) -> None:
     """Write assets, in transactions of :data:`BATCH`, each with a Provenance of who wrote them and when."""
-    created = updated = 0
     for start in range(0, len(assets), BATCH):
         batch = list(assets[start : start + BATCH])
         keys = [service_key(a.id) for a in batch]
         tag = stable_uuid("asset-provenance", recorded.isoformat(), who or "", source or "", *(a.id for a in batch))
         provenance = asset_provenance(keys, recorded=recorded, who=who, tag=tag, source=source)
-        answer = client.transaction(asset_transaction(batch, provenance=provenance, provenance_tag=tag))
-        for entry in answer.get("entry", []):
-            status = str(entry.get("response", {}).get("status", ""))
-            created += status.startswith("201")
-            updated += status.startswith("200")
+        client.transaction(asset_transaction(batch, provenance=provenance, provenance_tag=tag))
         log.info("wrote a transaction of %d asset(s)", len(batch))
-    return Written(created, updated)
 
 
 def upload_import(

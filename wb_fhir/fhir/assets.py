@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -528,10 +528,3 @@ def _place_from(resource: Mapping[str, Any], asset_id: str) -> Place:
         latitude=position.get("latitude"),
         longitude=position.get("longitude"),
     )
-
-
-def without_source_time(asset: Asset) -> Asset:
-    """The asset without the source's own change time (to compare content only)."""
-    if asset.source is None or asset.source.modified is None:
-        return asset
-    return replace(asset, source=replace(asset.source, modified=None))
