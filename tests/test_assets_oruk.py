@@ -156,6 +156,7 @@ def test_problems_of_single_services_are_warnings_and_the_rest_is_imported() -> 
         ("{not json", "feed.json", "feed.json: line 1, column 2: not valid JSON"),
         ('{"hello": 1}', "feed.json", "is not Open Referral UK JSON"),
         ('[{"id": 1}]', "feed.json", "no service could be imported"),
+        ("[" * 100_000 + "]" * 100_000, "feed.json", "is nested too deeply"),
     ],
 )
 def test_bad_files_are_refused_with_the_reason(tmp_path: Path, content: str, name: str, message: str) -> None:

@@ -98,6 +98,8 @@ def read_oruk(path: str | Path, *, prefix: str = DEFAULT_PREFIX) -> OrukRead:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}", str(path)) from None
+    except RecursionError:
+        raise InputError("is nested too deeply to be a directory of services", str(path)) from None
     return assets_from_oruk_json(data, source=str(path), prefix=prefix)
 
 
