@@ -118,6 +118,23 @@ def test_an_import_twice_creates_nothing_new_and_an_update_follows_the_feed(
     for asset in read_oruk(SAMPLE, prefix=imported).assets[:6]:
         assert _count(fhir_server, "HealthcareService", {"identifier": f"{system}|{asset.id}"}) == 1
     assert len(_mine(imported, fetch_assets(client))) == 36
+    # one Provenance of the import (the second wrote nothing), naming the file, valid against our profile
+    service = requests.get(
+        f"{fhir_server}/HealthcareService",
+        params={"identifier": f"{system}|{read_oruk(SAMPLE, prefix=imported).assets[0].id}"},
+        headers=FHIR_JSON,
+        timeout=60,
+    ).json()["entry"][0]["resource"]
+    provenances = requests.get(
+        f"{fhir_server}/Provenance",
+        params={"target": f"HealthcareService/{service['id']}"},
+        headers=FHIR_JSON,
+        timeout=60,
+    ).json()
+    assert provenances["total"] == 1
+    record = provenances["entry"][0]["resource"]
+    assert record["entity"] == [{"role": "source", "what": {"display": "services.json"}}]
+    assert _errors(fhir_server, record, record["meta"]["profile"][0]) == []
     # organisations and areas shared by services are stored once
     org = identifier_system(IdentifierKind.ASSET_ORGANIZATION)
     first = read_oruk(SAMPLE, prefix=imported).assets[0]
