@@ -62,7 +62,7 @@ def test_validate_a_folder_recurses() -> None:
     result = run("validate", str(ROOT / "examples"))
     assert result.exit_code == 0
     assert "jordan-2026-11-12.yaml" in result.stdout
-    assert "community asset directory, 10 asset(s)" in result.stdout
+    assert "community asset directory, 17 asset(s)" in result.stdout
 
 
 def test_validate_bad_file_exits_2_with_places(tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from wb_fhir.bundles import map_bundle
 from wb_fhir.mapfile import load_map
 from wb_fhir.model import Practitioner, Subject
-from wb_fhir.sync.push import bundle_for
 from wb_fhir.web.smart import SmartConfig, SmartLauncher
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ def _harness(launcher: SmartLauncher) -> Starlette:
             practitioners=(Practitioner("Dr Alex Jones", fhir_id=context.fhir_user),),
             date=date.today(),
         )
-        launcher.client_for(request).transaction(bundle_for(wmap, with_renderings=False))
+        launcher.client_for(request).transaction(map_bundle(wmap, ()))
         return HTMLResponse("<!doctype html><html lang='en'><title>Saved</title><h1>Saved</h1></html>")
 
     return Starlette(routes=[*launcher.routes(), Route("/", home), Route("/save", save, methods=["POST"])])

@@ -19,11 +19,11 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from strategies import random_nhs_number
 
+from wb_fhir.bundles import map_bundle
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.measures import measure
 from wb_fhir.model import Subject, WellbeingMap
-from wb_fhir.sync.push import bundle_for
 from wb_fhir.web.cds_hooks import PREFETCH, SERVICE_ID, CdsConfig, CdsHooks, map_card, review_status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +63,7 @@ def _map(next_review: date | None = date(2026, 2, 1)) -> WellbeingMap:
 
 def _qr(wmap: WellbeingMap, rid: str = "qr-1") -> dict[str, Any]:
     [qr] = [
-        e["resource"]
-        for e in bundle_for(wmap, with_renderings=False)["entry"]
-        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+        e["resource"] for e in map_bundle(wmap, ())["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"
     ]
     return {**qr, "id": rid}
 
@@ -229,7 +227,7 @@ def test_without_prefetch_the_map_is_read_with_the_hooks_fhir_authorization(
         timeout=60,
     ).json()["id"]
     wmap = replace(_map(next_review=date(2026, 9, 1)), subject=Subject(nhs_number=nhs, fhir_id=f"Patient/{patient}"))
-    stored = requests.post(smart_hapi, json=bundle_for(wmap, with_renderings=False), headers=setup, timeout=120)
+    stored = requests.post(smart_hapi, json=map_bundle(wmap, ()), headers=setup, timeout=120)
     assert stored.status_code == 200, stored.text[:500]
     token = smart_auth.mint(smart_hapi, "patient/QuestionnaireResponse.rs", patient=patient)
     body = _hook(

@@ -21,10 +21,10 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from strategies import random_nhs_number
 
+from wb_fhir.bundles import map_bundle
 from wb_fhir.mapfile import load_map
 from wb_fhir.model import Practitioner, Subject
 from wb_fhir.review.prefill import prefill
-from wb_fhir.sync.push import bundle_for
 from wb_fhir.web.smart import SmartConfig, SmartLauncher
 
 APP = "http://127.0.0.1"
@@ -152,7 +152,7 @@ def test_an_ehr_launch_saves_a_map_with_the_practitioner_as_author(
             practitioners=(Practitioner("Dr Alex Jones", fhir_id=context.fhir_user),),
             date=date.today(),
         )
-        answer = fhir.transaction(bundle_for(wmap, with_renderings=False))
+        answer = fhir.transaction(map_bundle(wmap, ()))
         return JSONResponse({"drafted": [c.label for c in drafted.connections], "entries": len(answer["entry"])})
 
     tc = TestClient(Starlette(routes=[*launcher.routes(), Route("/save", save, methods=["POST"])]), base_url=APP)

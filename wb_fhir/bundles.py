@@ -7,7 +7,7 @@ given) and ``wb_fhir.sync`` sends Bundles without drawing; the command line (``b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wb_fhir.errors import InputError
@@ -37,7 +37,12 @@ def drawings(wmap: WellbeingMap, formats: Sequence[str] = DRAWINGS) -> list[Rend
     return [r for r in renderings(wmap) if r.suffix.lstrip(".") in formats]
 
 
-def map_bundle(wmap: WellbeingMap, formats: Sequence[str] = DRAWINGS) -> dict[str, Any]:
-    """The transaction Bundle of one map; its DocumentReference carries the drawings (none: no DocumentReference)."""
-    bundle: dict[str, Any] = transaction_bundle(wmap, attachments=drawings(wmap, formats))
+def map_bundle(
+    wmap: WellbeingMap, formats: Sequence[str] = DRAWINGS, *, asset_names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The transaction Bundle of one map; its DocumentReference carries the drawings (none: no DocumentReference).
+
+    ``asset_names`` (``{asset id: name}``) lets the CarePlan name the assets sign-posted to.
+    """
+    bundle: dict[str, Any] = transaction_bundle(wmap, attachments=drawings(wmap, formats), asset_names=asset_names)
     return bundle

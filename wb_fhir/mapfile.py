@@ -34,6 +34,7 @@ from wb_fhir.model import (
 from wb_fhir.schema import SCHEMA_PATH
 from wb_fhir.terminology import (
     CATEGORIES_BY_KIND,
+    SIGNPOST_PATH,
     TIE_RULES,
     Category,
     Disclosure,
@@ -226,7 +227,7 @@ def _pattern_message(path: list[Any], value: str) -> str:
     last = path[-1] if path else ""
     if last == "nhs_number":
         return f"{value!r} is not an NHS number (ten digits)"
-    if last in ("date", "due", "done_on", "target", "next_review"):
+    if last in ("date", "due", "done_on", "target", "next_review", "follow_up") or str(last).endswith("ed_on"):
         return f"{value!r} is not a date (YYYY-MM-DD)"
     if last == "fhir_id":
         return f"{value!r} is not a reference of the right type (Type/id)"
@@ -363,6 +364,30 @@ def _rule_problems(data: dict[str, Any], assets: Collection[str] | None) -> list
             problems.append(Problem(at, "the same sign-post is listed twice"))
         seen_signposts.add((s["asset"], s["reason"]))
         _date(s.get("date"), f"{at}.date", problems)
+        _date(s.get("follow_up"), f"{at}.follow_up", problems)
+        problems += _signpost_steps(s, at, when)
+    return problems
+
+
+def _signpost_steps(s: dict[str, Any], at: str, when: date | None) -> list[Problem]:
+    """The dated steps of a sign-post: in order, not after the map, none beyond its status."""
+    problems: list[Problem] = []
+    status = SignpostStatus(s.get("status", SignpostStatus.SUGGESTED))
+    path = list(SIGNPOST_PATH)  # declined may end the path at any step before attended
+    reached = path[: path.index(status) + 1] if status in path else [*path[:3], SignpostStatus.DECLINED]
+    last: tuple[str, date] | None = None
+    for step in SignpostStatus:
+        key = f"{step.value}_on"
+        day = _date(s.get(key), f"{at}.{key}", problems)
+        if day is None:
+            continue
+        if step not in reached:
+            problems.append(Problem(f"{at}.{key}", f"is set but the sign-post's status is {status.value!r}"))
+        if when is not None and day > when:
+            problems.append(Problem(f"{at}.{key}", "is after the date of the map"))
+        if last is not None and day < last[1]:
+            problems.append(Problem(f"{at}.{key}", f"is before {last[0]}"))
+        last = (key, day)
     return problems
 
 
@@ -470,6 +495,8 @@ def _build(data: dict[str, Any]) -> WellbeingMap:
                 status=SignpostStatus(s.get("status", SignpostStatus.SUGGESTED)),
                 note=s.get("note"),
                 date=_optional_date(s.get("date")),
+                **{f"{step.value}_on": _optional_date(s.get(f"{step.value}_on")) for step in SignpostStatus},
+                follow_up=_optional_date(s.get("follow_up")),
             )
             for s in data.get("signposts", [])
         ),
@@ -514,6 +541,8 @@ def map_to_data(wmap: WellbeingMap) -> dict[str, Any]:
                     "status": s.status.value,
                     "note": s.note,
                     "date": s.date.isoformat() if s.date else None,
+                    **{f"{t.value}_on": _iso(s.step_date(t)) for t in SignpostStatus},
+                    "follow_up": _iso(s.follow_up),
                 }
             )
             for s in wmap.signposts
@@ -573,6 +602,10 @@ def _goal_data(g: Goal) -> dict[str, Any]:
             "target": g.target.isoformat() if g.target else None,
         }
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:

@@ -137,11 +137,23 @@ class Signpost:
     status: SignpostStatus = SignpostStatus.SUGGESTED
     note: str | None = None
     date: dt.date | None = None
+    # the date of each step it went through (issue 18), and when to check on it by
+    suggested_on: dt.date | None = None
+    agreed_on: dt.date | None = None
+    referred_on: dt.date | None = None
+    attended_on: dt.date | None = None
+    declined_on: dt.date | None = None
+    follow_up: dt.date | None = None
 
     @property
     def id(self) -> str:
         """Stable id of the sign-post, made from the asset and the reason."""
         return f"{self.asset}--{self.reason}"
+
+    def step_date(self, status: SignpostStatus) -> dt.date | None:
+        """The date the sign-post reached ``status``, when recorded."""
+        value: dt.date | None = getattr(self, f"{status.value}_on")
+        return value
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,11 @@ def map_schema() -> dict[str, Any]:
                         "status": _codes(SignpostStatus),
                         "note": _text("Follow-up note, e.g. why it was declined."),
                         "date": _DATE,
+                        **{
+                            f"{step.value}_on": {**_DATE, "description": f"Date it was {step.value}."}
+                            for step in SignpostStatus
+                        },
+                        "follow_up": {**_DATE, "description": "Date to check by whether the person got there."},
                     },
                     ["asset", "reason"],
                     "A sign-post to a community asset.",

@@ -560,7 +560,11 @@ class IdentifierKind(StrEnum):
     CARE_PLAN = "care-plan"  # one wellbeing CarePlan per person
     DOCUMENT = "document"  # DocumentReference of one map or review summary
     PROVENANCE = "provenance"
-    SIGNPOST = "signpost"
+    SIGNPOST = "signpost"  # the ServiceRequest that follows up one sign-post of a person
+    ASSET = "asset"  # a community asset (HealthcareService), value = the asset's id
+    ASSET_LOCATION = "asset-location"  # a place where an asset is, or an area it serves
+    ASSET_ORGANIZATION = "asset-organization"  # the organisation that runs an asset
+    ORUK_SERVICE = "oruk-service"  # the id of an Open Referral UK service an asset came from
 
 
 SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition"
@@ -617,3 +621,150 @@ GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievemen
 PROVENANCE_PARTICIPANT_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 PROVENANCE_ENTITY_SOURCE = "source"
 CARE_PLAN_ACTIVITY_KIND = "ServiceRequest"
+
+
+# --- community assets and sign-post follow-up (issue 18) ---------------------------------------
+
+
+class AssetCategory(StrEnum):
+    """What kind of community asset: the connection categories an asset can become, and the
+    study's kinds of asset (peer support, sport and leisure, faith, volunteering...)."""
+
+    PEER_SUPPORT = "peer-support"
+    SPORT_LEISURE = "sport-leisure"
+    FAITH = "faith"
+    VOLUNTEERING = "volunteering"
+    LEARNING = "learning"
+    CREATIVE = "creative"
+    NATURE = "nature"
+    PRACTICAL_HELP = "practical-help"
+    SOCIAL = "social"
+    COMMUNITY = "community"
+    LIBRARY = "library"
+    WORK = "work"
+    HEALTH_SERVICE = "health-service"
+    ONLINE = "online"
+    OTHER = "other"
+
+
+ASSET_CATEGORY_ALIASES: dict[str, AssetCategory] = {
+    "sports-centre": AssetCategory.SPORT_LEISURE,
+    "book-club": AssetCategory.SOCIAL,
+    "faith-group": AssetCategory.FAITH,
+    "arts": AssetCategory.CREATIVE,
+    "outdoors": AssetCategory.NATURE,
+    "employment": AssetCategory.WORK,
+    "advice": AssetCategory.PRACTICAL_HELP,
+}
+"""Category codes of earlier asset directory files, read as the code they became."""
+
+ASSET_CONNECTION_CATEGORIES: dict[AssetCategory, tuple[Category, ...]] = {
+    AssetCategory.PEER_SUPPORT: (Category.PEER_SUPPORT, Category.SOCIAL),
+    AssetCategory.SPORT_LEISURE: (Category.SPORT_LEISURE,),
+    AssetCategory.FAITH: (Category.FAITH,),
+    AssetCategory.VOLUNTEERING: (Category.VOLUNTEERING,),
+    AssetCategory.LEARNING: (Category.LEARNING, Category.EDUCATION),
+    AssetCategory.CREATIVE: (Category.CREATIVE, Category.HOBBY),
+    AssetCategory.NATURE: (Category.PARK, Category.SELF_CARE),
+    AssetCategory.PRACTICAL_HELP: (Category.COMMUNITY, Category.HEALTH_SERVICE),
+    AssetCategory.SOCIAL: (Category.SOCIAL, Category.COMMUNITY, Category.HOBBY),
+    AssetCategory.COMMUNITY: (Category.COMMUNITY, Category.SOCIAL),
+    AssetCategory.LIBRARY: (Category.LIBRARY, Category.HOBBY, Category.LEARNING),
+    AssetCategory.WORK: (Category.WORK,),
+    AssetCategory.HEALTH_SERVICE: (Category.HEALTH_SERVICE, Category.SELF_CARE),
+    AssetCategory.ONLINE: (Category.ONLINE,),
+    AssetCategory.OTHER: (),
+}
+"""The connection categories (of any kind) that an asset of each category can meet."""
+
+
+class RequestCode(StrEnum):
+    """Codes of the requests wb_fhir writes (``ServiceRequest.code``)."""
+
+    SIGNPOST = "signpost"
+
+
+class AssetProfile(StrEnum):
+    """Names of the StructureDefinitions of the asset bank and sign-post follow-up."""
+
+    SERVICE = "wb-asset-service"
+    LOCATION = "wb-asset-location"
+    ORGANIZATION = "wb-asset-organization"
+    PROVENANCE = "wb-asset-provenance"
+    SIGNPOST_REQUEST = "wb-signpost-request"
+    # extensions
+    EXT_DETAILS = "wb-asset-details"
+    EXT_SIGNPOST_HISTORY = "wb-signpost-history"
+    EXT_SIGNPOST_FOLLOW_UP = "wb-signpost-follow-up"
+
+
+_CONCEPTS[AssetCategory] = {
+    # codes shared with Category mean the same thing (checked below)
+    "peer-support": _CONCEPTS[Category]["peer-support"],
+    "sport-leisure": _CONCEPTS[Category]["sport-leisure"],
+    "faith": _CONCEPTS[Category]["faith"],
+    "volunteering": _CONCEPTS[Category]["volunteering"],
+    "learning": _CONCEPTS[Category]["learning"],
+    "creative": _CONCEPTS[Category]["creative"],
+    "nature": ("Nature", "Nature and the outdoors: green spaces, gardening, walking, wildlife."),
+    "practical-help": ("Practical help", "Advice and practical help: money, benefits, housing, food, legal."),
+    "social": _CONCEPTS[Category]["social"],
+    "community": _CONCEPTS[Category]["community"],
+    "library": _CONCEPTS[Category]["library"],
+    "work": _CONCEPTS[Category]["work"],
+    "health-service": _CONCEPTS[Category]["health-service"],
+    "online": _CONCEPTS[Category]["online"],
+    "other": _CONCEPTS[Category]["other"],
+}
+_CONCEPTS[RequestCode] = {
+    "signpost": ("Sign-post to a community asset", "A sign-post or light referral to a community asset."),
+}
+VALUE_SETS["asset-category"] = AssetCategory
+_check()
+
+UK_CORE_PROFILES.update(
+    {
+        "HealthcareService": f"{UK_CORE}/UKCore-HealthcareService",
+        "Location": f"{UK_CORE}/UKCore-Location",
+        "Organization": f"{UK_CORE}/UKCore-Organization",
+        "ServiceRequest": f"{UK_CORE}/UKCore-ServiceRequest",
+    }
+)
+
+SERVICE_PROVISION_SYSTEM = "http://terminology.hl7.org/CodeSystem/service-provision-conditions"
+"""HealthcareService.serviceProvisionCode: ``free``, ``disc`` (discounts available), ``cost``."""
+LOCATION_PHYSICAL_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+ORG_ID_LIST = "https://org-id.guide/list"
+"""Organisation identifier lists (GB-CHC charities, GB-COH companies...): system ``{ORG_ID_LIST}/GB-CHC``."""
+ODS_ORGANISATION_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+ORUK_FEED_TAG = f"{CANONICAL}/tag/oruk-feed"
+"""``meta.tag`` system of assets imported from an Open Referral UK feed; the code is the feed's prefix."""
+
+ASSET_DETAIL_PARTS = ("contact", "access", "transport", "checked", "source-modified", "added-by", "added-on")
+"""Sub-extensions of ``AssetProfile.EXT_DETAILS``, for what R4 has no element for: how to get in touch,
+accessibility, transport (string), last checked (date), when the source last changed it (string),
+who added it (string) and when (date)."""
+SIGNPOST_HISTORY_PARTS = ("status", "date", "reason")
+"""Sub-extensions of ``AssetProfile.EXT_SIGNPOST_HISTORY`` (Coding from signpost-status, date, string)."""
+SIGNPOST_FOLLOW_UP_PARTS = ("status", "since", "due")
+"""Sub-extensions of ``AssetProfile.EXT_SIGNPOST_FOLLOW_UP``: where a sign-post stands (Coding from
+signpost-status), since when (date), and the date to check on it by (date)."""
+
+SIGNPOST_PATH: tuple[SignpostStatus, ...] = (
+    SignpostStatus.SUGGESTED,
+    SignpostStatus.AGREED,
+    SignpostStatus.REFERRED,
+    SignpostStatus.ATTENDED,
+)
+"""The order a sign-post moves in; declined may end it at any step."""
+SIGNPOST_REQUEST_STATUS: dict[SignpostStatus, str] = {
+    SignpostStatus.AGREED: "active",
+    SignpostStatus.REFERRED: "active",
+    SignpostStatus.ATTENDED: "completed",
+    SignpostStatus.DECLINED: "revoked",
+}
+"""ServiceRequest.status for each sign-post status (a suggested sign-post has no request yet)."""
+FOLLOW_UP_DAYS = 28
+"""An open sign-post with no follow-up date of its own is due this many days after its last step."""
+DAYS_OF_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""FHIR days-of-week codes, Monday first."""

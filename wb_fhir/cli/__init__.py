@@ -62,9 +62,9 @@ def main(debug: bool, verbose: bool) -> None:
 
 
 def _register() -> None:
-    from wb_fhir.cli import fhir, maps, profiles, render, report, review, serve, sync
+    from wb_fhir.cli import assets, fhir, maps, profiles, render, report, review, serve, sync
 
-    for module in (maps, render, fhir, review, sync, profiles, report, serve):
+    for module in (maps, render, fhir, review, sync, profiles, assets, report, serve):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from wb_fhir._files import atomic_write, read_text
+from wb_fhir.assets import local_asset_names
 from wb_fhir.bundles import map_bundle
 from wb_fhir.cli._common import drawing_options
 from wb_fhir.errors import InputError
@@ -28,7 +29,7 @@ def bundle(map_file: str, output: str, formats: tuple[str, ...]) -> None:
     DocumentReference).
     """
     wmap = load_map(map_file)
-    data = map_bundle(wmap, formats)
+    data = map_bundle(wmap, formats, asset_names=local_asset_names())
     atomic_write(Path(output), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     click.echo(f"wrote {output}: {len(data['entry'])} entries")
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from wb_fhir._files import atomic_write
 from wb_fhir.conformance._common import Resource, dumps
+from wb_fhir.conformance.assets_examples import build_asset_examples
+from wb_fhir.conformance.assets_profiles import build_asset_structure_definitions
 from wb_fhir.conformance.capability import build_capability_statement, build_implementation_guide
 from wb_fhir.conformance.codesystem import build_codesystem
 from wb_fhir.conformance.examples import Example, build_examples
@@ -28,6 +30,7 @@ def conformance_resources() -> list[Resource]:
         build_codesystem(),
         *build_value_sets(),
         *build_structure_definitions(),
+        *build_asset_structure_definitions(),
         build_questionnaire(),
         build_capability_statement(),
     ]
@@ -55,7 +58,7 @@ def _manifest(examples: list[Example]) -> list[dict[str, object]]:
 def generate() -> dict[str, str]:
     """Every file of ``profiles/``, by path relative to it, with its exact text."""
     resources = conformance_resources()
-    examples = build_examples()
+    examples = build_examples() + build_asset_examples()
     files = {file_name(r): dumps(r) for r in resources}
     files.update({f"examples/{e.file}": dumps(e.resource) for e in examples})
     files[MANIFEST] = dumps(_manifest(examples))

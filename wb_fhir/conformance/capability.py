@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from wb_fhir.conformance._common import Resource, metadata
-from wb_fhir.terminology import CANONICAL, FHIR_VERSION, PACKAGE_NAME, Profile, structure_definition_url
+from wb_fhir.terminology import CANONICAL, FHIR_VERSION, PACKAGE_NAME, AssetProfile, Profile, structure_definition_url
 
 CAPABILITY_ID = "wb-fhir-server"
 IG_ID = "wb-fhir"
@@ -19,7 +20,7 @@ def _param(name: str, type_: str, doc: str) -> dict[str, str]:
 def _resource(
     type_: str,
     interactions: list[str],
-    profiles: list[Profile],
+    profiles: Sequence[str],
     params: list[dict[str, str]],
     *,
     conditional: bool = True,
@@ -125,6 +126,7 @@ def build_capability_statement() -> Resource:
                             [_param("target", "reference", "What a push wrote.")],
                             doc="Created once per push (POST with If-None-Exist).",
                         ),
+                        *_asset_resources(write, identifier, patient),
                         *(
                             _resource(
                                 type_,
@@ -143,6 +145,51 @@ def build_capability_statement() -> Resource:
         }
     )
     return resource
+
+
+def _asset_resources(write: list[str], identifier: dict[str, str], patient: dict[str, str]) -> list[dict[str, Any]]:
+    """The community asset bank and sign-post follow-up (issue 18)."""
+    return [
+        _resource(
+            "HealthcareService",
+            write,
+            [AssetProfile.SERVICE],
+            [
+                identifier,
+                _param("service-category", "token", "Asset category."),
+                _param("active", "token", "Withdrawn assets are inactive."),
+                _param("location", "reference", "Assets at these places (from a Location?near= search)."),
+            ],
+            includes=[
+                "HealthcareService:location",
+                "HealthcareService:organization",
+                "HealthcareService:coverage-area",
+            ],
+            doc="The community asset bank; one per asset, written by conditional upsert (idempotent import).",
+        ),
+        _resource(
+            "Location",
+            write,
+            [AssetProfile.LOCATION],
+            [identifier, _param("near", "special", "Places within a distance of a point (lat|lon|distance|km).")],
+            doc="Where assets are, and the areas they serve.",
+        ),
+        _resource(
+            "Organization",
+            write,
+            [AssetProfile.ORGANIZATION],
+            [identifier],
+            doc="Who runs the assets.",
+        ),
+        _resource(
+            "ServiceRequest",
+            write,
+            [AssetProfile.SIGNPOST_REQUEST],
+            [identifier, patient, _param("status", "token", "Open (active) or closed sign-posts.")],
+            includes=["ServiceRequest:subject", "ServiceRequest:performer"],
+            doc="A sign-post the person agreed to, with its dated history; one per sign-post of a person.",
+        ),
+    ]
 
 
 def build_implementation_guide(resources: list[Resource]) -> Resource:

@@ -8,7 +8,7 @@ once (``ifNoneExist``). Posting the same Bundle twice creates nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +32,7 @@ from wb_fhir.fhir.references import (
     tie_key,
     time_at_home_key,
 )
+from wb_fhir.fhir.signposts import service_requests
 from wb_fhir.model import WellbeingMap
 
 
@@ -47,12 +48,15 @@ class MapResources:
     provenance: JSON
     keys: tuple[Key, ...]
     """Keys of every resource but the Provenance, in the order of :meth:`upserts`."""
+    service_requests: tuple[JSON, ...] = ()
+    """The follow-up of the sign-posts the person agreed to."""
 
     def upserts(self) -> list[tuple[Key, JSON]]:
         """Every resource to write by conditional update, with its key."""
         resources = [self.questionnaire_response, *self.observations, *self.goals, self.care_plan]
         if self.document_reference is not None:
             resources.append(self.document_reference)
+        resources += self.service_requests
         return list(zip(self.keys, resources, strict=True))
 
 
@@ -62,9 +66,14 @@ def map_resources(
     attachments: Sequence[Rendering] = (),
     linker: Linker | None = None,
     recorded: datetime | None = None,
+    asset_names: Mapping[str, str] | None = None,
 ) -> MapResources:
-    """Every FHIR resource of a map (references by identifier unless ``linker`` says Bundle)."""
+    """Every FHIR resource of a map (references by identifier unless ``linker`` says Bundle).
+
+    ``asset_names`` (``{asset id: name}``) shows sign-posted assets by their names.
+    """
     linker = linker or Linker()
+    requests = service_requests(wmap, linker, asset_names=asset_names)
     obs_keys = [connection_key(wmap, c) for c in wmap.connections] + [tie_key(wmap, t) for t in wmap.ties]
     if wmap.time_at_home is not None:
         obs_keys.append(time_at_home_key(wmap))
@@ -82,22 +91,30 @@ def map_resources(
     ]
     if document is not None:
         keys.append(document_key(wmap))
+    keys += [key for key, _ in requests]
     return MapResources(
         questionnaire_response=questionnaire_response(wmap, linker),
         observations=tuple(observations(wmap, linker)),
         goals=tuple(goal_resource(wmap, g, linker) for g in wmap.goals),
-        care_plan=care_plan(wmap, linker, supporting=supporting),
+        care_plan=care_plan(wmap, linker, supporting=supporting, asset_names=asset_names),
         document_reference=document,
         provenance=provenance(wmap, keys, linker, recorded=recorded),
         keys=tuple(keys),
+        service_requests=tuple(resource for _, resource in requests),
     )
 
 
 def transaction_bundle(
-    wmap: WellbeingMap, *, attachments: Sequence[Rendering] = (), recorded: datetime | None = None
+    wmap: WellbeingMap,
+    *,
+    attachments: Sequence[Rendering] = (),
+    recorded: datetime | None = None,
+    asset_names: Mapping[str, str] | None = None,
 ) -> JSON:
     """The transaction Bundle that writes a map's resources (idempotent: post it twice, get one set)."""
-    resources = map_resources(wmap, attachments=attachments, linker=Linker(in_bundle=True), recorded=recorded)
+    resources = map_resources(
+        wmap, attachments=attachments, linker=Linker(in_bundle=True), recorded=recorded, asset_names=asset_names
+    )
     entries: list[JSON] = [
         {"fullUrl": key.full_url, "resource": resource, "request": {"method": "PUT", "url": key.conditional_url}}
         for key, resource in resources.upserts()

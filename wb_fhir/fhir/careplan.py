@@ -7,7 +7,7 @@ goals, sign-posts and the next review from the CarePlan and its Goals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +27,7 @@ from wb_fhir.fhir.references import (
     meta,
     practitioner_ref,
 )
+from wb_fhir.fhir.signposts import has_request, signpost_key
 from wb_fhir.model import Goal, Signpost, WellbeingMap
 from wb_fhir.terminology import CARE_PLAN_ACTIVITY_KIND, CODESYSTEM_URL, Profile, SignpostStatus
 
@@ -68,8 +69,11 @@ def _signpost_extension(s: Signpost) -> JSON:
     return {"url": _SIGNPOST, "extension": parts}
 
 
-def _signpost_activity(wmap: WellbeingMap, s: Signpost, linker: Linker) -> JSON:
-    detail: JSON = {"extension": [_signpost_extension(s)], "kind": CARE_PLAN_ACTIVITY_KIND, "code": {"text": s.asset}}
+def _signpost_activity(wmap: WellbeingMap, s: Signpost, linker: Linker, name: str) -> JSON:
+    if has_request(s):
+        # Agreed: the ServiceRequest holds it (R4: an activity has a reference or a detail, not both).
+        return {"extension": [_signpost_extension(s)], "reference": linker.ref(signpost_key(wmap, s), name)}
+    detail: JSON = {"extension": [_signpost_extension(s)], "kind": CARE_PLAN_ACTIVITY_KIND, "code": {"text": name}}
     # R4 allows only Observations (not Goals) as reasonReference: a goal goes in detail.goal.
     if s.reason in {g.id for g in wmap.goals}:
         detail["goal"] = [linker.ref(goal_key(wmap, wmap.goal(s.reason)))]
@@ -83,10 +87,20 @@ def _signpost_activity(wmap: WellbeingMap, s: Signpost, linker: Linker) -> JSON:
     return {"detail": detail}
 
 
-def care_plan(wmap: WellbeingMap, linker: Linker | None = None, *, supporting: Sequence[Key] = ()) -> JSON:
-    """The person's wellbeing CarePlan as of this map; ``supporting`` are its supportingInfo."""
+def care_plan(
+    wmap: WellbeingMap,
+    linker: Linker | None = None,
+    *,
+    supporting: Sequence[Key] = (),
+    asset_names: Mapping[str, str] | None = None,
+) -> JSON:
+    """The person's wellbeing CarePlan as of this map; ``supporting`` are its supportingInfo.
+
+    ``asset_names`` (``{asset id: name}``) shows sign-posted assets by their names.
+    """
     linker = linker or Linker()
-    activities = [_signpost_activity(wmap, s, linker) for s in wmap.signposts]
+    names = asset_names or {}
+    activities = [_signpost_activity(wmap, s, linker, names.get(s.asset, s.asset)) for s in wmap.signposts]
     if wmap.next_review:
         activities.append(
             {
@@ -100,7 +114,7 @@ def care_plan(wmap: WellbeingMap, linker: Linker | None = None, *, supporting: S
     plan: JSON = {
         "resourceType": "CarePlan",
         "meta": meta(Profile.CARE_PLAN, "CarePlan"),
-        "text": {"status": "generated", "div": care_plan_narrative(wmap)},
+        "text": {"status": "generated", "div": care_plan_narrative(wmap, names)},
         "identifier": [care_plan_key(wmap).identifier()],
         "status": "active",
         "intent": "plan",

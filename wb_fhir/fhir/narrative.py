@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 
 from wb_fhir.measures import measure
 from wb_fhir.model import WellbeingMap
@@ -26,8 +27,9 @@ def text(value: object) -> str:
     return html.escape(_NOT_XML.sub("\ufffd", str(value)), quote=True)
 
 
-def care_plan_narrative(wmap: WellbeingMap) -> str:
-    """The XHTML ``div`` summarising a map's plan: network, goals, sign-posts, next review."""
+def care_plan_narrative(wmap: WellbeingMap, asset_names: Mapping[str, str] | None = None) -> str:
+    """The XHTML ``div`` summarising a map's plan: network, goals, sign-posts (assets by name), next review."""
+    names = asset_names or {}
     m = measure(wmap)
     labels = {c.id: c.label for c in wmap.connections} | {g.id: g.description for g in wmap.goals}
     home = f"; waking time at home {m.time_at_home}%" if m.time_at_home is not None else ""
@@ -49,7 +51,8 @@ def care_plan_narrative(wmap: WellbeingMap) -> str:
         parts.append("<p><b>Sign-posts</b></p><ul>")
         for s in wmap.signposts:
             reason = labels.get(s.reason, s.reason)
-            parts.append(f"<li>{text(s.asset)} for {text(reason)} ({text(display(s.status))})</li>")
+            asset = names.get(s.asset, s.asset)
+            parts.append(f"<li>{text(asset)} for {text(reason)} ({text(display(s.status))})</li>")
         parts.append("</ul>")
     if wmap.next_review:
         parts.append(f"<p>Next review: {wmap.next_review.isoformat()}</p>")

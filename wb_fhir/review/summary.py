@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -37,7 +37,7 @@ from wb_fhir.review.text import (
     measure_value,
     signpost_line,
 )
-from wb_fhir.terminology import TieType, display
+from wb_fhir.terminology import FOLLOW_UP_DAYS, SignpostStatus, TieType, display
 
 TEMPLATE = "review.html.j2"
 
@@ -111,7 +111,7 @@ def _inline(svg: str, prefix: str) -> Markup:
     return Markup(text)  # noqa: S704 - SVG from our own escaping renderer
 
 
-def _step_rows(step: MapChanges) -> dict[str, Any]:
+def _step_rows(step: MapChanges, asset_names: Mapping[str, str]) -> dict[str, Any]:
     def conn(c: ConnectionChange) -> dict[str, Any]:
         return {
             "label": c.label,
@@ -141,7 +141,10 @@ def _step_rows(step: MapChanges) -> dict[str, Any]:
             }
             for g in step.goals
         ],
-        "signposts": [{"asset": s.asset, "reason": s.reason, "line": signpost_line(s)} for s in step.signposts],
+        "signposts": [
+            {"asset": s.asset, "name": asset_names.get(s.asset, s.asset), "reason": s.reason, "line": signpost_line(s)}
+            for s in step.signposts
+        ],
     }
 
 
@@ -149,9 +152,51 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def review_context(maps: Sequence[WellbeingMap], names: Sequence[str] | None = None) -> dict[str, Any]:
-    """Everything the review template shows, as plain values, maps put in date order."""
+def follow_up_context(newest: WellbeingMap, asset_names: Mapping[str, str]) -> dict[str, Any]:
+    """The sign-post follow-up block: each sign-post of the newest map as it stood on its date."""
+    from wb_fhir.assets.followup import FollowUpState, follow_ups
+
+    rows = follow_ups(newest, asset_names=asset_names)
+    state_text = {
+        FollowUpState.FOLLOWED_UP: "followed up",
+        FollowUpState.OPEN: "check by",
+        FollowUpState.DUE: "due",
+        FollowUpState.OVERDUE: "overdue since",
+    }
+    return {
+        "rows": [
+            {
+                "asset": r.asset_name,
+                "reason": r.reason_label,
+                "status": f"{display(r.status)} since {r.since.isoformat()}",
+                "note": r.note if r.status is SignpostStatus.DECLINED else None,
+                "steps": "; ".join(f"{display(status).lower()} {day.isoformat()}" for status, day in r.steps) or "-",
+                "state": state_text[r.state],
+                "when": r.due.isoformat() if r.due else "",
+            }
+            for r in rows
+        ],
+        "followed_up": sum(r.state is FollowUpState.FOLLOWED_UP for r in rows),
+        "overdue": sum(r.state is FollowUpState.OVERDUE for r in rows),
+        "days": FOLLOW_UP_DAYS,
+    }
+
+
+def review_context(
+    maps: Sequence[WellbeingMap],
+    names: Sequence[str] | None = None,
+    *,
+    asset_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the review template shows, as plain values, maps put in date order.
+
+    ``asset_names`` (``{asset id: name}``) shows community assets by name; by default the names
+    of the local asset directory (:func:`wb_fhir.assets.local_asset_names`).
+    """
+    from wb_fhir.assets import local_asset_names
     from wb_fhir.render import describe
+
+    assets = local_asset_names() if asset_names is None else asset_names
 
     order = order_maps(maps, names)
     ordered = [maps[i] for i in order]
@@ -181,7 +226,8 @@ def review_context(maps: Sequence[WellbeingMap], names: Sequence[str] | None = N
         "dates": [m.date.isoformat() for m in ordered],
         "practitioners": ", ".join(p.display + (f" ({p.role})" if p.role else "") for p in newest.practitioners),
         "panels": _panels(ordered, steps),
-        "steps": [_step_rows(s) for s in steps],
+        "steps": [_step_rows(s, assets) for s in steps],
+        "follow_up": follow_up_context(newest, assets),
         "measures": [
             {
                 "label": m.label,
@@ -209,9 +255,11 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def review_html(maps: Sequence[WellbeingMap], names: Sequence[str] | None = None) -> str:
+def review_html(
+    maps: Sequence[WellbeingMap], names: Sequence[str] | None = None, *, asset_names: Mapping[str, str] | None = None
+) -> str:
     """The review summary as one self-contained HTML page (no scripts, no external resources)."""
-    return _environment().get_template(TEMPLATE).render(**review_context(maps, names))
+    return _environment().get_template(TEMPLATE).render(**review_context(maps, names, asset_names=asset_names))
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -22,6 +22,7 @@ from typing import Any
 from wb_fhir._files import atomic_write
 from wb_fhir.fhir import ExtractResult, extract_map
 from wb_fhir.fhir.references import Search, Token, subject_care_plan_key
+from wb_fhir.fhir.signposts import with_requests
 from wb_fhir.mapfile import save_map
 from wb_fhir.model import Subject
 from wb_fhir.sync.client import FhirClient
@@ -60,6 +61,13 @@ def pull(
     if since is not None:
         responses = responses.where(authored=f"ge{since.isoformat()}")
     used: set[str] = set()
+    # The dated steps of agreed sign-posts live in their ServiceRequests (wb_fhir.fhir.signposts).
+    signpost_system = identifier_system(IdentifierKind.SIGNPOST)
+    requests = list(
+        client.search_all(
+            Search("ServiceRequest").where(subject=patient, identifier=f"{signpost_system}|").count(PAGE_SIZE)
+        )
+    )
     for qr in client.search_all(responses):
         if not str(qr.get("questionnaire", "")).startswith(QUESTIONNAIRE_URL):
             continue
@@ -69,6 +77,7 @@ def pull(
         wmap = dataclasses.replace(
             result.map, subject=dataclasses.replace(result.map.subject, nhs_number=nhs_number), id=result.map.id
         )
+        wmap = with_requests(wmap, requests)
         report.warnings.extend(f"QuestionnaireResponse/{qr.get('id')}: {w}" for w in result.warnings)
         name = wmap.date.isoformat()
         n = 1
@@ -96,6 +105,10 @@ def pull(
         _write_json(path, goal)
         report.goals.append(path)
         seen.append(("Goal", str(ours[0]), str(goal["id"]), _version(goal)))
+    for request in requests:
+        for token in map(Token.of, request.get("identifier", [])):
+            if token is not None and token.system == signpost_system:
+                seen.append(("ServiceRequest", str(token), str(request["id"]), _version(request)))
     outbox.record_seen(client.base_url, seen)
     log.info("pulled %d map(s), %d plan(s), %d goal(s)", len(report.maps), 1 if report.plan else 0, len(report.goals))
     return report

@@ -32,7 +32,7 @@ from wb_fhir.sync.scrub import Scrubber, personal_values
 
 log = logging.getLogger(__name__)
 
-GUARDED_TYPES = ("CarePlan", "Goal")
+GUARDED_TYPES = ("CarePlan", "Goal", "ServiceRequest")
 """Resources that people edit elsewhere too: never overwritten without knowing their version."""
 
 _IGNORED_FIELDS = frozenset({"id", "meta"})

@@ -63,7 +63,7 @@ def load_directory(path: Path | None) -> Directory:
                 a.id,
                 a.name,
                 a.category.replace("-", " "),
-                tuple(d for d in (a.address, a.contact, a.access, a.transport, a.notes) if d),
+                tuple(d for d in (*(p.address for p in a.places), a.contact, a.access, a.transport, a.notes) if d),
             )
             for a in directory.assets
         )
