@@ -14,7 +14,7 @@ from wb_fhir.mapfile import load_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render import Layout, RenderOptions, layout_map
 from wb_fhir.render.layout import overlapping
-from wb_fhir.render.samples import generated_map
+from render_samples import generated_map
 from wb_fhir.terminology import Kind, Status
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

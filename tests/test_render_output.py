@@ -14,7 +14,7 @@ from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.render import RenderOptions, render, render_pdf, render_png, render_svg, renderings
 from wb_fhir.render.refresh_references import REFERENCE_OPTIONS, reference_maps
-from wb_fhir.render.samples import generated_map
+from render_samples import generated_map
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

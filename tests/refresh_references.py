@@ -17,7 +17,7 @@ from wb_fhir.mapfile import load_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render._options import RenderOptions
 from wb_fhir.render.raster import render_png
-from wb_fhir.render.samples import generated_map
+from render_samples import generated_map
 
 REFERENCE_OPTIONS = RenderOptions(scale=0.5)
 """Half size keeps the committed files small and still shows any change of layout."""
