@@ -32,8 +32,22 @@ FONT_FAMILIES = (
 )
 """Fonts in the order they are tried for each character (emoji fall back to Noto Color Emoji
 through fontconfig: naming it here would let it draw plain digits too)."""
+FONT_FIRST: dict[str, str] = {
+    "ar": "Noto Sans Arabic",
+    "ur": "Noto Sans Arabic",
+    "bn": "Noto Sans Bengali",
+    "pa": "Noto Sans Gurmukhi",
+    "gu": "Noto Sans Gujarati",
+    "ta": "Noto Sans Tamil",
+    "hi": "Noto Sans Devanagari",
+    "he": "Noto Sans Hebrew",
+    "zh": "Noto Sans CJK SC",
+    "ja": "Noto Sans CJK JP",
+    "ko": "Noto Sans CJK KR",
+}
+"""The font put first for a text in a language: one font for a whole word, so that its
+letters join (DejaVu Sans has most Arabic letters but not Urdu's ہ and ے)."""
 FONT_FAMILY_CSS = ", ".join(f if f == "sans-serif" else f"'{f}'" for f in FONT_FAMILIES)
-_PANGO_FAMILY = ",".join(FONT_FAMILIES)
 
 # Characters XML 1.0 cannot hold, and the non-characters U+FFF0..U+FFFF (U+FFFD is kept).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\uffef\ufffd\U00010000-\U0010ffff]")
@@ -100,12 +114,31 @@ def language(text: str) -> str | None:
     return max(sorted(counts), key=lambda k: counts[k])
 
 
+def families(lang: str | None) -> tuple[str, ...]:
+    """The fonts a text in ``lang`` is drawn with, in the order they are tried."""
+    first = FONT_FIRST.get(lang or "")
+    return FONT_FAMILIES if first is None else (first, *(f for f in FONT_FAMILIES if f != first))
+
+
+def font_family_css(lang: str | None) -> str | None:
+    """The SVG ``font-family`` of a text in ``lang`` when it differs from the map's own."""
+    if (lang or "") not in FONT_FIRST:
+        return None
+    return ", ".join(f if f == "sans-serif" else f"'{f}'" for f in families(lang))
+
+
+def _pango(text: str) -> tuple[str, str]:
+    lang = language(text)
+    return ",".join(families(lang)), lang or "en-gb"
+
+
 @lru_cache(maxsize=16384)
 def width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in px of ``text`` set at ``size`` px, as it is drawn."""
     if not text:
         return 0.0
-    return _native.text_width(text, _PANGO_FAMILY, size, bold=bold, language=language(text) or "en-gb")
+    family, lang = _pango(text)
+    return _native.text_width(text, family, size, bold=bold, language=lang)
 
 
 def clusters(text: str) -> list[str]:
@@ -177,7 +210,8 @@ def lines_of(text: str, max_width: float, size: float, *, bold: bool = False, sp
     ``split_words``: then a word wider than a line is broken between clusters)."""
     if not text:
         return []
-    lines = _native.break_lines(text, _PANGO_FAMILY, size, max_width, bold=bold, language=language(text) or "en-gb")
+    family, lang = _pango(text)
+    lines = _native.break_lines(text, family, size, max_width, bold=bold, language=lang)
     if not split_words:
         return lines
     out: list[str] = []

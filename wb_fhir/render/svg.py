@@ -58,6 +58,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["n"] = _number
     env.globals["text_ink"] = TEXT_INK
+    env.globals["font_for"] = _text.font_family_css
     return env
 
 
