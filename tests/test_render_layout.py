@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from render_samples import generated_map, random_map
 
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render import Layout, RenderOptions, layout_map
 from wb_fhir.render._routes import bezier_points, segment_distance
-from wb_fhir.render.layout import NODE_REACH, overlapping
-from render_samples import generated_map, random_map
+from wb_fhir.render.layout import overlapping
 from wb_fhir.terminology import Kind, Status
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -158,7 +159,14 @@ def test_large_network_stays_legible_with_numbered_keys() -> None:
 
 def test_networks_of_up_to_60_connections_keep_their_labels() -> None:
     """Numbered keys only where a label cannot be placed: not in the examples, not at 60."""
-    for name in ("figure1", "diverse-network", "multilingual", "jordan-2026-05-14", "jordan-2026-11-12", "generated-60"):
+    for name in (
+        "figure1",
+        "diverse-network",
+        "multilingual",
+        "jordan-2026-05-14",
+        "jordan-2026-11-12",
+        "generated-60",
+    ):
         layout = layout_map(dict(MAPS)[name])
         assert all(n.key is None for n in layout.nodes), name
 
@@ -185,7 +193,7 @@ def _ties_meeting_other_nodes(layout: Layout) -> list[tuple[str, str]]:
             if node.connection.id in (t.tie.from_id, t.tie.to_id):
                 continue
             centre = (node.x, node.y)
-            if any(segment_distance(centre, a, b) < node.reach for a, b in zip(points, points[1:], strict=False)):
+            if any(segment_distance(centre, a, b) < node.reach for a, b in itertools.pairwise(points)):
                 met.append((t.tie.id, node.connection.id))
         if any(math.dist(p, (layout.cx, layout.cy)) < layout.me_r for p in points):
             met.append((t.tie.id, "Me"))

@@ -175,7 +175,7 @@ def rsvg() -> tuple[cffi.FFI, Any]:
 
 def draw_svg(svg: bytes, cairo_context: Any, width: float, height: float) -> None:
     """Draw an SVG document into a cairocffi context, filling ``width`` x ``height`` user units."""
-    import cairocffi  # type: ignore[import-untyped]
+    import cairocffi
 
     ffi, lib = rsvg()
     error = ffi.new("GError **")

@@ -270,8 +270,9 @@ def _astar(
     blocked: set[tuple[int, int]],
     costly: set[tuple[int, int]],
 ) -> list[tuple[int, int]] | None:
-    steps = ((1, 0, 1.0), (-1, 0, 1.0), (0, 1, 1.0), (0, -1, 1.0))
-    steps += ((1, 1, math.sqrt(2)), (1, -1, math.sqrt(2)), (-1, 1, math.sqrt(2)), (-1, -1, math.sqrt(2)))
+    diagonal = math.sqrt(2)
+    steps: tuple[tuple[int, int, float], ...] = ((1, 0, 1.0), (-1, 0, 1.0), (0, 1, 1.0), (0, -1, 1.0))
+    steps += ((1, 1, diagonal), (1, -1, diagonal), (-1, 1, diagonal), (-1, -1, diagonal))
     best = {start: 0.0}
     came: dict[tuple[int, int], tuple[int, int]] = {}
     queue = [(0.0, 0.0, start)]

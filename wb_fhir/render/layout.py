@@ -705,9 +705,9 @@ def _header(wmap: WellbeingMap, options: RenderOptions, max_w: float) -> tuple[T
         y += 22 if n == 0 else 17
         lines.append(_start_line(MARGIN, y, text, 13, max_w, style="subtitle"))
     if options.show_nhs_number and wmap.subject.nhs_number:
-        n = wmap.subject.nhs_number
+        nhs = wmap.subject.nhs_number
         y += 18
-        lines.append(TextLine(MARGIN, y, f"NHS number {n[:3]} {n[3:6]} {n[6:]}", 13, style="subtitle"))
+        lines.append(TextLine(MARGIN, y, f"NHS number {nhs[:3]} {nhs[3:6]} {nhs[6:]}", 13, style="subtitle"))
     return tuple(lines)
 
 

@@ -62,7 +62,7 @@ def placement(layout: Layout, page: str | None) -> Placement:
 
 def svg_to_pdf(svg: bytes, width: float, height: float, where: Placement, *, created: str, title: str) -> bytes:
     """One PDF page with the SVG (``width`` x ``height`` CSS px) drawn by librsvg at ``where``."""
-    import cairocffi  # type: ignore[import-untyped]
+    import cairocffi
 
     out = io.BytesIO()
     surface = cairocffi.PDFSurface(out, where.page_w, where.page_h)
