@@ -526,6 +526,8 @@ def layout_map(wmap: WellbeingMap, options: RenderOptions | None = None) -> Layo
     outer_estimate = _band_plans(groups, band_ids, spans, {})[-1].outer
     header = _header(wmap, options, max(HEADER_MIN_W, 2 * outer_estimate + 168 + PANEL_W))
     top = header[-1].y + 24
+    if not options.legend:  # compact: the time at home goes under the title, the map right beside it
+        top += 64
     stretch: dict[int, float] = {}
     for _attempt in range(_MAX_ATTEMPTS):
         plans = _band_plans(groups, band_ids, spans, stretch)
@@ -571,7 +573,9 @@ def layout_map(wmap: WellbeingMap, options: RenderOptions | None = None) -> Layo
             stretch[band] = stretch.get(band, 1.0) * 1.15
     ties = _ties(wmap, nodes, bands, sectors, cx, cy)
     map_right = cx + half + 40
-    panel, legend, home_bar, keys, panel_bottom, right = _panel(wmap, options, items, map_right + 8, top, cy + half)
+    panel, legend, home_bar, keys, panel_bottom, right = _panel(
+        wmap, options, items, map_right + 8, top, cy + half, header[-1].y
+    )
     width = max(right, map_right, max(t.box.right for t in header)) + MARGIN
     height = max(cy + half, panel_bottom) + MARGIN
     return Layout(
@@ -719,11 +723,22 @@ def _start_line(x: float, y: float, text: str, size: float, column: float, **kw:
 
 
 def _panel(
-    wmap: WellbeingMap, options: RenderOptions, items: Sequence[_Item], x: float, top: float, map_bottom: float
+    wmap: WellbeingMap,
+    options: RenderOptions,
+    items: Sequence[_Item],
+    x: float,
+    top: float,
+    map_bottom: float,
+    header_bottom: float,
 ) -> tuple[tuple[TextLine, ...], tuple[LegendItem, ...], HomeBar | None, tuple[KeyEntry, ...], float, float]:
+    """The panel beside the map: time at home, size, legend and key list. Without the legend
+    the time at home and the size go under the title instead, and only a key list is beside."""
     texts: list[TextLine] = []
     legend: list[LegendItem] = []
-    y = top + 4
+    map_x = x
+    if not options.legend:
+        x = MARGIN
+    y = (top if options.legend else header_bottom) + 4
 
     def heading(text: str) -> None:
         nonlocal y
@@ -745,14 +760,15 @@ def _panel(
         TextLine(x, y, plural(measure(wmap).size, "current connection", "current connections"), 11, style="muted")
     )
 
+    right = x + 230
     if options.legend:
-        marks = [
-            HIGHLIGHTS[options.highlight[i.connection.id]][0] for i in items if i.connection.id in options.highlight
-        ]
+        marks = [HIGHLIGHTS[change][0] for change in options.highlight.values()]
         y = legend_entries(x, y, texts, legend, marks, bool(wmap.ties))
+        right = x + PANEL_W
+    else:
+        x, y = map_x, top + 4
 
     keys: list[KeyEntry] = []
-    right = x + PANEL_W
     keyed = sorted((i for i in items if i.key is not None), key=lambda i: i.key or 0)
     if keyed:
         heading("Key")
@@ -761,44 +777,77 @@ def _panel(
     return tuple(texts), tuple(legend), home_bar, tuple(keys), y, right
 
 
+_Group = tuple[str, list[tuple[str, str, str]]]
+
+
+def _legend_groups(marks: Sequence[str], ties: bool) -> list[_Group]:
+    groups: list[_Group] = [
+        ("Shape: kind", [("kind", k.value, display(k)) for k in SECTOR_ORDER]),
+        ("Colour and sign: impact on wellbeing", [("impact", i.value, display(i)) for i in Impact]),
+        (
+            "Outline: status",
+            [
+                ("status", "current", "Current"),
+                ("status", "wished-for", "Hoped for (dashed)"),
+                ("status", "lost", "Lost (faded, outer band)"),
+                ("badge", "practitioner", "Practitioner"),
+            ],
+        ),
+    ]
+    if marks:
+        used = [("highlight", mark, meaning) for mark, meaning in MARK_LEGEND.items() if mark in marks]
+        groups.append(("Change since the last map", used))
+    if ties:
+        groups.append(("Lines: ties", [("tie", t.value, display(t)) for t in TieType]))
+    return groups
+
+
+def _place_group(group: _Group, x: float, y: float, texts: list[TextLine], legend: list[LegendItem]) -> float:
+    heading, entries = group
+    y += 28
+    texts.append(TextLine(x, y, heading, 13, bold=True, style="heading"))
+    y += 4
+    for sample, value, text in entries:
+        y += 20
+        legend.append(LegendItem(sample, value, x + 12, y - 4, TextLine(x + 32, y, text, 11)))
+    return y
+
+
 def legend_entries(
     x: float, y: float, texts: list[TextLine], legend: list[LegendItem], marks: Sequence[str], ties: bool
 ) -> float:
-    """Append the legend's headings and entries below ``y`` (change ``marks`` in use; ties
+    """Append the legend's headings and entries below ``y`` (the change ``marks`` in use; ties
     when the map has any); the new bottom."""
-
-    def heading(text: str) -> None:
-        nonlocal y
-        y += 28
-        texts.append(TextLine(x, y, text, 13, bold=True, style="heading"))
-        y += 4
-
-    def entry(sample: str, value: str, text: str) -> None:
-        nonlocal y
-        y += 20
-        legend.append(LegendItem(sample, value, x + 12, y - 4, TextLine(x + 32, y, text, 11)))
-
-    heading("Shape: kind")
-    for kind in SECTOR_ORDER:
-        entry("kind", kind.value, display(kind))
-    heading("Colour and sign: impact on wellbeing")
-    for impact in Impact:
-        entry("impact", impact.value, display(impact))
-    heading("Outline: status")
-    entry("status", "current", "Current")
-    entry("status", "wished-for", "Hoped for (dashed)")
-    entry("status", "lost", "Lost (faded, outer band)")
-    entry("badge", "practitioner", "Practitioner")
-    if marks:
-        heading("Change since the last map")
-        for mark, meaning in MARK_LEGEND.items():
-            if mark in marks:
-                entry("highlight", mark, meaning)
-    if ties:
-        heading("Lines: ties")
-        for tie_type in TieType:
-            entry("tie", tie_type.value, display(tie_type))
+    for group in _legend_groups(marks, ties):
+        y = _place_group(group, x, y, texts, legend)
     return y
+
+
+@dataclass(frozen=True)
+class LegendLayout:
+    """A legend on its own, in columns (the review summary prints one for all its maps)."""
+
+    width: float
+    height: float
+    texts: tuple[TextLine, ...]
+    items: tuple[LegendItem, ...]
+
+
+def layout_legend(marks: Sequence[str], ties: bool, *, columns: int = 3, column_w: float = 270) -> LegendLayout:
+    """The legend of maps using the change ``marks`` (and ties, if any), group after group in
+    up to ``columns`` columns of about equal height."""
+    groups = _legend_groups(marks, ties)
+    heights = [32 + 20 * len(entries) for _, entries in groups]
+    target = sum(heights) / columns
+    texts: list[TextLine] = []
+    legend: list[LegendItem] = []
+    column, y, bottom = 0, 0.0, 0.0
+    for group, height in zip(groups, heights, strict=True):
+        if y > 0 and y + height / 2 > target and column < columns - 1:
+            column, y = column + 1, 0.0
+        y = _place_group(group, 12 + column * column_w, y, texts, legend)
+        bottom = max(bottom, y)
+    return LegendLayout((column + 1) * column_w + 12, bottom + 12, tuple(texts), tuple(legend))
 
 
 def _key_list(keyed: Sequence[_Item], x: float, y: float, bottom: float) -> tuple[list[KeyEntry], float, float]:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from wb_fhir.errors import InputError
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render import _native
 from wb_fhir.render._options import CSS_PX_PER_INCH, PAGES_MM, Rendering, RenderOptions
-from wb_fhir.render.layout import Layout, format_date, layout_map
+from wb_fhir.render.layout import format_date, layout_map
 from wb_fhir.render.svg import svg_from_layout
 
 FORMATS: dict[str, tuple[str, str]] = {
@@ -47,7 +48,17 @@ class Placement:
     """Points per CSS px of the drawing."""
 
 
-def placement(layout: Layout, page: str | None) -> Placement:
+class Sized(Protocol):
+    """Anything with a size in CSS px, such as a :class:`Layout`."""
+
+    @property
+    def width(self) -> float: ...
+
+    @property
+    def height(self) -> float: ...
+
+
+def placement(layout: Sized, page: str | None) -> Placement:
     """A page of ``page`` paper (landscape for wide maps) with the drawing fitted inside a
     10 mm margin, or, with no paper, a page exactly the size of the drawing."""
     if page is None:
@@ -60,15 +71,19 @@ def placement(layout: Layout, page: str | None) -> Placement:
     return Placement(page_w, page_h, (page_w - layout.width * scale) / 2, (page_h - layout.height * scale) / 2, scale)
 
 
-def svg_to_pdf(svg: bytes, width: float, height: float, where: Placement, *, created: str, title: str) -> bytes:
-    """One PDF page with the SVG (``width`` x ``height`` CSS px) drawn by librsvg at ``where``."""
+def svg_to_pdf(
+    svg: bytes, width: float, height: float, where: Placement, *, created: str = "2000-01-01T00:00:00Z", title: str = ""
+) -> bytes:
+    """One PDF page with the SVG (``width`` x ``height`` CSS px) drawn by librsvg at ``where``,
+    dated ``created`` (not the time of drawing, so that the same input gives the same bytes)."""
     import cairocffi
 
     out = io.BytesIO()
     surface = cairocffi.PDFSurface(out, where.page_w, where.page_h)
     surface.set_metadata(cairocffi.PDF_METADATA_CREATE_DATE, created)
     surface.set_metadata(cairocffi.PDF_METADATA_CREATOR, "wb-fhir")
-    surface.set_metadata(cairocffi.PDF_METADATA_TITLE, title)
+    if title:
+        surface.set_metadata(cairocffi.PDF_METADATA_TITLE, title)
     context = cairocffi.Context(surface)
     context.translate(where.x, where.y)
     context.scale(where.scale, where.scale)

@@ -8,6 +8,7 @@ also written as a glyph so that greyscale prints read the same.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import jinja2
@@ -18,7 +19,7 @@ from wb_fhir.model import Connection, WellbeingMap
 from wb_fhir.render import _text
 from wb_fhir.render._options import HIGHLIGHTS, RenderOptions
 from wb_fhir.render.describe import describe
-from wb_fhir.render.layout import Layout, NodePlacement, format_date, layout_map
+from wb_fhir.render.layout import Layout, NodePlacement, format_date, layout_legend, layout_map
 from wb_fhir.terminology import IMPACT_GLYPH, Impact, display
 
 IMPACT_FILL: dict[Impact, str] = {
@@ -44,6 +45,7 @@ TEXT_INK = {
 }
 """Colour of text by its layout style (anything else is near-black)."""
 TEMPLATE = "map.svg.j2"
+LEGEND_TEMPLATE = "legend.svg.j2"
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +61,9 @@ def _environment() -> jinja2.Environment:
     env.filters["n"] = _number
     env.globals["text_ink"] = TEXT_INK
     env.globals["font_for"] = _text.font_family_css
+    env.globals["fill"] = {i.value: f for i, f in IMPACT_FILL.items()}
+    env.globals["ink"] = {i.value: f for i, f in IMPACT_INK.items()}
+    env.globals["glyph"] = {i.value: g for i, g in IMPACT_GLYPH.items()}
     return env
 
 
@@ -105,11 +110,15 @@ def svg_from_layout(wmap: WellbeingMap, layout: Layout) -> str:
             description=_text.clean(describe(wmap)),
             font_family=_text.FONT_FAMILY_CSS,
             nodes=[(node, node_title(node, ring_names)) for node in layout.nodes],
-            fill={i.value: f for i, f in IMPACT_FILL.items()},
-            ink={i.value: f for i, f in IMPACT_INK.items()},
-            glyph={i.value: g for i, g in IMPACT_GLYPH.items()},
         )
     )
+
+
+def legend_svg(marks: Sequence[str] = (), *, ties: bool = True, columns: int = 3) -> str:
+    """The legend alone, as SVG: shapes, colours, statuses, the change ``marks`` given (as
+    drawn beside changed nodes), and the lines of ties."""
+    legend = layout_legend(marks, ties, columns=columns)
+    return _environment().get_template(LEGEND_TEMPLATE).render(legend=legend, font_family=_text.FONT_FAMILY_CSS)
 
 
 def render_svg(wmap: WellbeingMap, options: RenderOptions | None = None) -> str:
