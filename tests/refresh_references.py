@@ -34,12 +34,21 @@ def reference_maps() -> dict[str, WellbeingMap]:
 
 
 def refresh(folder: Path) -> list[Path]:
-    """Write one PNG per reference map into ``folder``; the paths written."""
+    """Write one PNG per reference map, and the first pages of the review summary as printed,
+    into ``folder``; the paths written."""
+    from test_review_summary import ASSETS, NEW, OLD, _printed_pages
+
+    from wb_fhir.review.summary import review_pdf
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, wmap in reference_maps().items():
         path = folder / f"{name}.png"
         atomic_write(path, render_png(wmap, REFERENCE_OPTIONS))
+        written.append(path)
+    for n, page in enumerate(_printed_pages(review_pdf([OLD, NEW], assets=ASSETS))[:3], start=1):
+        path = folder / f"review-page-{n}.png"
+        page.save(path)
         written.append(path)
     return written
 

@@ -70,8 +70,9 @@ _SCRIPTS: tuple[tuple[int, int, str], ...] = (
     (0x4E00, 0x9FFF, "zh"),
     (0x3400, 0x4DBF, "zh"),
 )
-# Letters of the Arabic script that Urdu uses and Arabic does not.
-_URDU = frozenset("ٹڈڑںےۓہھگکچپژۂ")
+# Letters of the Arabic script that Urdu uses and Arabic does not (some are Persian too: in
+# the UK, Urdu is by far the more common of the two).
+_URDU = frozenset("ٹڈڑںےۓہھگکچپژۂی")
 _JOINERS = frozenset("\u200c\u200d\ufe0e\ufe0f")
 
 

@@ -137,7 +137,7 @@ def _step_rows(step: MapChanges, assets: AssetNames | None, labels: dict[str, st
         return {
             "label": _short(c.label),
             "kind": display(c.kind),
-            "what": connection_line(c),
+            "what": connection_line(c, LABEL_LIMIT),
             "css": c.headline.value,
             "matched_by": c.matched_by,
         }
