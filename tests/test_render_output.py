@@ -188,7 +188,7 @@ def test_cli_render_says_when_a_png_was_scaled_down(tmp_path: Path) -> None:
     args = ["render", str(EXAMPLES / "figure1.yaml"), "-o", str(out), "--scale", "4", "--max-size", "2000"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert Image.open(out).size == (2000, 1440)
+    assert Image.open(out).size == (2000, 1440)  # 4 x 1142 x 822, scaled down
     assert "note: the picture was scaled down to 2000 x 1440 px to stay within --max-size 2000" in result.output
 
 

@@ -44,8 +44,10 @@ MARK_LEGEND: dict[str, str] = {
     "•": "Other details changed",
 }
 """What each mark means, for the legend (one line per mark, in this order)."""
-DEFAULT_MAX_SIZE = 4096
-"""Longest side of a PNG in pixels unless told otherwise: a larger picture is scaled down."""
+DEFAULT_MAX_SIZE = 3000
+"""Longest side of a PNG in pixels unless told otherwise (A4 at about 250 dpi): a larger
+picture is scaled down. Bounds the memory and time of a PNG whatever the map (a 1,000-connection
+map lays out over 11,000 px); the PDF and SVG of such a map stay vector drawings."""
 
 
 @dataclass(frozen=True, kw_only=True)

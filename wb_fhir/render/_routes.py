@@ -26,7 +26,10 @@ _BULGES = (0.0, 0.12, -0.12, 0.25, -0.25, 0.4, -0.4, 0.6, -0.6, 0.85, -0.85)
 _CELL = 8.0
 _BUCKET = 64.0
 _STEP = 10.0
-"""Largest gap between the points a curve is checked at."""
+"""Largest gap between the points a curve is checked at (on maps of ordinary size)."""
+BIG_MAP = 200
+"""Beyond this many nodes a map is routed with less effort (four curves tried, coarser checks,
+labels not weighed, no detours): its ties may then touch a node; the picture stays quick."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,12 @@ class Obstacles:
     """The nodes and labels of one map, indexed for routing."""
 
     def __init__(self, discs: Sequence[Disc], rects: Sequence[Rect]) -> None:
-        self.discs = _Grid((((d.x - d.r, d.y - d.r, d.x + d.r, d.y + d.r), d) for d in discs), _STEP)
-        self.rects = _Grid((((r.x0, r.y0, r.x1, r.y1), r) for r in rects), _STEP)
+        self.big = len(discs) > BIG_MAP
+        # Segments stay far shorter than a node is wide, so checking them is exact for the
+        # polyline; the polyline follows a gentle curve to well under a pixel.
+        self.step = _STEP * (2.5 if self.big else 1.0)
+        self.discs = _Grid((((d.x - d.r, d.y - d.r, d.x + d.r, d.y + d.r), d) for d in discs), self.step)
+        self.rects = _Grid((((r.x0, r.y0, r.x1, r.y1), r) for r in rects), self.step)
 
     def discs_within(self, x0: float, y0: float, x1: float, y1: float, ends: tuple[str, str]) -> list[Disc]:
         return [d for d in self.discs.within(x0, y0, x1, y1) if isinstance(d, Disc) and d.owner not in ends]
@@ -145,32 +152,44 @@ def polyline_hits(points: Sequence[Point], discs: Sequence[Disc]) -> list[Disc]:
 def _scan(
     points: Sequence[Point], obstacles: Obstacles, ends: tuple[str, str], *, labels_too: bool = True
 ) -> tuple[int, float]:
-    """How many nodes a polyline meets, and the cost of the labels it crosses: each segment
-    (at most ``_STEP`` long) is tested only against what sits in the squares of its ends."""
+    """How many nodes a polyline meets, and the cost of the labels it crosses.
+
+    Everything is registered in the squares it comes within one step of, so a segment (at most
+    a step long) can only meet what is registered in the square of its first point: the
+    polyline is walked in runs of points within one square, each run tested against that
+    square's items only.
+    """
     hits: set[int] = set()
     crossed: set[int] = set()
     labels = 0.0
     discs, rects = obstacles.discs, obstacles.rects
-    for a, b in itertools.pairwise(points):
-        cells = {(int(a[0] // _BUCKET), int(a[1] // _BUCKET)), (int(b[0] // _BUCKET), int(b[1] // _BUCKET))}
-        for cell in cells:
-            for n in discs.buckets.get(cell, ()):
-                d = discs.items[n]
-                assert isinstance(d, Disc)
-                if n not in hits and d.owner not in ends and segment_distance((d.x, d.y), a, b) < d.r:
-                    hits.add(n)
-            for n in rects.buckets.get(cell, ()) if labels_too else ():
-                r = rects.items[n]
-                assert isinstance(r, Rect)
-                if n not in crossed and _segment_meets_rect(a, b, r):
-                    crossed.add(n)
-                    labels += OWN_LABEL if r.owner in ends else LABEL
+    cells = [(int(x // _BUCKET), int(y // _BUCKET)) for x, y in points]
+    last = len(points) - 1
+    start = 0
+    while start < last:
+        cell = cells[start]
+        end = start + 1
+        while end < last and cells[end] == cell:
+            end += 1
+        run = list(itertools.pairwise(points[start : end + 1]))
+        for n in discs.buckets.get(cell, ()):
+            d = discs.items[n]
+            assert isinstance(d, Disc)
+            if n not in hits and d.owner not in ends and any(segment_distance((d.x, d.y), a, b) < d.r for a, b in run):
+                hits.add(n)
+        for n in rects.buckets.get(cell, ()) if labels_too else ():
+            r = rects.items[n]
+            assert isinstance(r, Rect)
+            if n not in crossed and any(_segment_meets_rect(a, b, r) for a, b in run):
+                crossed.add(n)
+                labels += OWN_LABEL if r.owner in ends else LABEL
+        start = end
     return len(hits), labels
 
 
 def _cost(path: Sequence[Point], obstacles: Obstacles, ends: tuple[str, str], chord: float) -> tuple[float, int]:
-    points = bezier_points(path)
-    hits, labels = _scan(points, obstacles, ends)
+    points = bezier_points(path, obstacles.step)
+    hits, labels = _scan(points, obstacles, ends, labels_too=not obstacles.big)
     length = sum(math.dist(a, b) for a, b in itertools.pairwise(points))
     return HIT * hits + labels + 8 * length / max(chord, 1.0), hits
 
@@ -206,7 +225,8 @@ def route(a: Point, b: Point, ends: tuple[str, str], obstacles: Obstacles, centr
     nx, ny = (a[1] - b[1]) / (chord or 1.0), (b[0] - a[0]) / (chord or 1.0)
     # The first candidate bends gently towards the centre of the map: the usual look.
     candidates = [_quadratic(a, (mx + (centre[0] - mx) * 0.22, my + (centre[1] - my) * 0.22), b)]
-    candidates += [_quadratic(a, (mx + nx * k * chord, my + ny * k * chord), b) for k in _BULGES]
+    bulges = (0.0, 0.25, -0.25) if obstacles.big else _BULGES
+    candidates += [_quadratic(a, (mx + nx * k * chord, my + ny * k * chord), b) for k in bulges]
     best: tuple[float, tuple[Point, ...]] | None = None
     for n, path in enumerate(candidates):
         cost, _ = _cost(path, obstacles, ends, chord)
@@ -216,7 +236,7 @@ def route(a: Point, b: Point, ends: tuple[str, str], obstacles: Obstacles, centr
         if cost < LABEL / 2:  # meets nothing, crosses no other label: good enough
             break
     assert best is not None
-    if best[0] < HIT:
+    if best[0] < HIT or obstacles.big:
         return best[1]
     detour = _detour(a, b, ends, obstacles)
     if detour is not None and _cost(detour, obstacles, ends, chord)[1] == 0:
@@ -300,7 +320,7 @@ def _astar(
 
 
 def _clear(a: Point, b: Point, obstacles: Obstacles, ends: tuple[str, str]) -> bool:
-    n = max(1, math.ceil(math.dist(a, b) / _STEP))
+    n = max(1, math.ceil(math.dist(a, b) / obstacles.step))
     points = [_lerp(a, b, k / n) for k in range(n + 1)]
     return _scan(points, obstacles, ends, labels_too=False)[0] == 0
 
