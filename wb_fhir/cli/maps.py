@@ -137,7 +137,7 @@ def demo(output: Path | None) -> None:
                     atomic_write(output / f"{stem}{drawing.suffix}", drawing.data)
                 bundle = transaction_bundle(wmap, attachments=drawn)
                 atomic_write(output / f"{stem}.bundle.json", (json.dumps(bundle, indent=2) + "\n").encode("utf-8"))
-        html = review_html(pair)
+        html = review_html(pair, assets=assets)
         atomic_write(output / "review.html", html.encode("utf-8"))
         atomic_write(output / "review.pdf", html_to_pdf(html))
         click.echo(

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from wb_fhir._files import atomic_write
+from wb_fhir.assets import load_assets
 from wb_fhir.cli._server import collect_server_options, needs_client, server_options
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.mapfile import dumps_map, load_map
@@ -98,7 +99,10 @@ class ReviewCommand(click.Command):
 @click.option("-o", "--output", required=True, help="Summary .html or .pdf; for 'start', the next map (.yaml/.json).")
 @click.option("--date", "when", help="'start' only: date of the next map (YYYY-MM-DD; default today).")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-def review(maps: tuple[str, ...], output: str, when: str | None, force: bool) -> None:
+@click.option(
+    "--assets", "assets_file", type=click.Path(path_type=str), help="Community asset directory: sign-posts by name."
+)
+def review(maps: tuple[str, ...], output: str, when: str | None, force: bool, assets_file: str | None) -> None:
     """The review summary of OLD NEW [MORE...], or 'review start PREVIOUS' to begin the next map.
 
     \b
@@ -120,7 +124,8 @@ def review(maps: tuple[str, ...], output: str, when: str | None, force: bool) ->
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError("the review summary is written as .html or .pdf", output)
     loaded = _load_all(maps)
-    html = review_html(loaded, names=maps)
+    assets = load_assets(assets_file) if assets_file else None
+    html = review_html(loaded, names=maps, assets=assets)
     data = html_to_pdf(html) if suffix == ".pdf" else html.encode("utf-8")
     _write_new(out, data, force)
     click.echo(f"wrote {out}: review of {len(loaded)} maps")

@@ -331,8 +331,8 @@ def html_to_pdf(html: str) -> bytes:
         raise ValueError(f"external resource refused: {url[:40]}")
 
     # Font-subsetting notices are for whoever installs the libraries, not for each user.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    for library in ("weasyprint", "fontTools", "pypdf"):
+        logging.getLogger(library).setLevel(logging.ERROR)
     page_html, slots = _slots(html)
     document = weasyprint.HTML(string=page_html, url_fetcher=no_fetch).render()
     where: dict[str, tuple[int, float, float]] = {}
