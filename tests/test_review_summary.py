@@ -143,6 +143,16 @@ def test_review_pdf_command(tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"%PDF-")
 
 
+def test_review_command_names_sign_posts_from_the_asset_directory(tmp_path: Path) -> None:
+    out = tmp_path / "review.html"
+    old, new = str(EXAMPLES / "jordan-2026-05-14.yaml"), str(EXAMPLES / "jordan-2026-11-12.yaml")
+    result = CliRunner().invoke(
+        main, ["review", old, new, "-o", str(out), "--assets", str(EXAMPLES.parent / "assets.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Green gym volunteering" in out.read_text(encoding="utf-8")
+
+
 def test_review_refuses_other_outputs(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,

@@ -58,10 +58,6 @@ _WRAP_WORD = 0
 _WEIGHT_BOLD = 700
 
 
-class NativeLibraryError(WbFhirError):
-    """A system library needed to shape or draw text is missing."""
-
-
 @dataclass(frozen=True)
 class _Libraries:
     ffi: cffi.FFI
@@ -80,7 +76,7 @@ def _libraries() -> _Libraries:
         pango = ffi.dlopen("libpango-1.0.so.0")
         pangocairo = ffi.dlopen("libpangocairo-1.0.so.0")
     except OSError as exc:
-        raise NativeLibraryError(
+        raise WbFhirError(
             f"drawing a map needs the Pango library (Debian: libpango-1.0-0 libpangocairo-1.0-0): {exc}"
         ) from None
     try:
@@ -143,7 +139,7 @@ def _measurer() -> _Measurer:
 def text_width(text: str, family: str, size: float, *, bold: bool = False, language: str = "") -> float:
     """The advance width in px of one line of ``text``, shaped as librsvg draws it."""
     m = _measurer()
-    layout = m.prepare(text.encode("utf-8"), family, size, bold, language, None)
+    layout = m.prepare(text.encode("utf-8", "replace"), family, size, bold, language, None)
     logical = m.libs.ffi.new("PangoRectangle *")
     m.libs.pango.pango_layout_get_extents(layout, m.libs.ffi.NULL, logical)
     return float(logical.width) / PANGO_SCALE
@@ -156,7 +152,7 @@ def break_lines(
     (between words, and between characters in scripts without spaces such as Chinese); a
     word wider than a line stays whole, on a line of its own."""
     m = _measurer()
-    data = text.encode("utf-8")
+    data = text.encode("utf-8", "replace")  # a lone surrogate cannot reach Pango
     layout = m.prepare(data, family, size, bold, language, width)
     lines = []
     for n in range(m.libs.pango.pango_layout_get_line_count(layout)):
@@ -166,10 +162,10 @@ def break_lines(
 
 
 def rsvg() -> tuple[cffi.FFI, Any]:
-    """cffi and librsvg, or a NativeLibraryError naming the package to install."""
+    """cffi and librsvg, or an error naming the package to install."""
     libs = _libraries()
     if libs.rsvg is None:
-        raise NativeLibraryError("PNG and PDF pictures need the librsvg library (Debian: librsvg2-2)")
+        raise WbFhirError("PNG and PDF pictures need the librsvg library (Debian: librsvg2-2)")
     return libs.ffi, libs.rsvg
 
 

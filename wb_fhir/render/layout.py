@@ -516,7 +516,7 @@ def layout_map(wmap: WellbeingMap, options: RenderOptions | None = None) -> Layo
     items = _plan_items(wmap)
     has_lost = any(i.band > len(wmap.rings) for i in items)
     band_ids = list(range(1, len(wmap.rings) + 1)) + ([len(wmap.rings) + 1] if has_lost else [])
-    band_names = [*wmap.rings, "Lost"]
+    band_names = [*(_text.clean(r) for r in wmap.rings), "Lost"]
     spans = _sector_spans(items)
 
     limit = max(MAX_RADIUS, ME_R + 8 + 110 * len(band_ids))
