@@ -2,9 +2,10 @@
 crosses as few labels as it can (pure geometry, deterministic).
 
 Each tie first tries a handful of gentle curves (quadratic Béziers bulging by different amounts
-to either side). When every one of them meets another node, it is routed around the nodes on
-a grid (A*), the grid path is pulled taut against the nodes themselves, and its corners are
-rounded. A path is a chain of cubic Bézier segments: ``(p0, c1, c2, p1, c1, c2, p2, ...)``.
+to either side). When every one of them meets another node or crosses another label, it is also
+routed around them on a grid (A*), the grid path pulled taut against the nodes themselves and
+its corners rounded; the cheaper of the two is kept. A path is a chain of cubic Bézier
+segments: ``(p0, c1, c2, p1, c1, c2, p2, ...)``.
 """
 
 from __future__ import annotations
@@ -236,11 +237,14 @@ def route(a: Point, b: Point, ends: tuple[str, str], obstacles: Obstacles, centr
         if cost < LABEL / 2:  # meets nothing, crosses no other label: good enough
             break
     assert best is not None
-    if best[0] < HIT or obstacles.big:
+    if best[0] < LABEL or obstacles.big:
         return best[1]
+    # Every curve meets a node or crosses another label: look for a way around them.
     detour = _detour(a, b, ends, obstacles)
-    if detour is not None and _cost(detour, obstacles, ends, chord)[1] == 0:
-        return detour
+    if detour is not None:
+        cost, hits = _cost(detour, obstacles, ends, chord)
+        if hits == 0 and cost < best[0]:
+            return detour
     return best[1]
 
 
