@@ -54,7 +54,9 @@ def test_readme_cli_reference_is_fresh() -> None:
 def test_validate_good_files() -> None:
     result = run("validate", FIGURE1, str(ROOT / "examples" / "alone.yaml"))
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].startswith(f"ok  {FIGURE1}: 2026-11-20, 10 current connection(s)")
+    assert result.stdout.splitlines()[0].startswith(
+        f"ok  {FIGURE1}: 2026-11-20, 10 current connections (5 people, 4 places, 1 activity)"
+    )
     assert result.stderr == ""
 
 

@@ -34,7 +34,7 @@ def drawings(wmap: WellbeingMap, formats: Sequence[str] = DRAWINGS) -> list[Rend
     """The map drawn in these formats, titled for a DocumentReference (none: nothing is drawn)."""
     if not formats:
         return []
-    return [r for r in renderings(wmap) if r.suffix.lstrip(".") in formats]
+    return renderings(wmap, formats=formats)
 
 
 def map_bundle(

@@ -14,9 +14,9 @@ from wb_fhir.assets import assets_from_data, is_asset_directory, load_assets
 from wb_fhir.cli._common import map_paths
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import iter_map_files, load_data, load_map, map_from_data
-from wb_fhir.measures import measure
+from wb_fhir.measures import NetworkMeasures, measure
 from wb_fhir.model import WellbeingMap
-from wb_fhir.terminology import Kind
+from wb_fhir.terminology import Kind, Status
 
 
 @click.command()
@@ -69,12 +69,26 @@ def _check_file(path: Path, assets: frozenset[str] | None) -> str:
     return _one_line(map_from_data(data, source=str(path), assets=assets))
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _kinds(m: NetworkMeasures) -> str:
+    return ", ".join(
+        _plural(m.by_kind[kind], one, many)
+        for kind, one, many in (
+            (Kind.PERSON, "person", "people"),
+            (Kind.PLACE, "place", "places"),
+            (Kind.ACTIVITY, "activity", "activities"),
+        )
+    )
+
+
 def _one_line(wmap: WellbeingMap) -> str:
     m = measure(wmap)
     return (
-        f"{wmap.date}, {m.size} current connection(s) "
-        f"({m.by_kind[Kind.PERSON]} people, {m.by_kind[Kind.PLACE]} places, {m.by_kind[Kind.ACTIVITY]} activities), "
-        f"{len(wmap.goals)} goal(s)"
+        f"{wmap.date}, {_plural(m.size, 'current connection', 'current connections')} ({_kinds(m)}), "
+        f"{_plural(len(wmap.goals), 'goal', 'goals')}"
     )
 
 
@@ -84,16 +98,17 @@ def summary(wmap: WellbeingMap) -> str:
     share = f"{m.family_or_home_share:.0%}" if m.family_or_home_share is not None else "n/a"
     home = f"{m.time_at_home}%" if m.time_at_home is not None else "not recorded"
     rings = ", ".join(f"{label} {m.by_ring.get(i + 1, 0)}" for i, label in enumerate(wmap.rings))
-    statuses = ", ".join(f"{n} {s.value}" for s, n in m.by_status.items())
+    others = [(Status.LOST, "lost"), (Status.WISHED_FOR, "hoped for")]
+    also = ", ".join(f"{m.by_status.get(s, 0)} {words}" for s, words in others if m.by_status.get(s, 0))
     return "\n".join(
         [
-            f"  {m.size} current connection(s): {m.by_kind[Kind.PERSON]} people, "
-            f"{m.by_kind[Kind.PLACE]} places, {m.by_kind[Kind.ACTIVITY]} activities ({statuses})",
+            f"  {_plural(m.size, 'current connection', 'current connections')}: {_kinds(m)}"
+            + (f"; also {also}" if also else ""),
             f"  by ring: {rings}",
             f"  impact: {m.positive} positive, {m.negative} negative, {m.mixed} mixed",
             f"  practitioner in inner circle: {'yes' if m.practitioner_in_inner_circle else 'no'}; "
             f"family or home based: {share}; waking time at home: {home}",
-            f"  {len(wmap.goals)} goal(s), {len(wmap.signposts)} sign-post(s)",
+            f"  {_plural(len(wmap.goals), 'goal', 'goals')}, {_plural(len(wmap.signposts), 'sign-post', 'sign-posts')}",
         ]
     )
 
