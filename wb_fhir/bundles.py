@@ -13,9 +13,9 @@ from typing import Any
 from wb_fhir.errors import InputError
 from wb_fhir.fhir import transaction_bundle
 from wb_fhir.model import WellbeingMap
-from wb_fhir.render import Rendering, renderings
+from wb_fhir.render import FORMATS, Rendering, renderings
 
-DRAWINGS = ("svg", "png", "pdf")
+DRAWINGS = tuple(FORMATS)
 """The formats a map can be drawn in for its DocumentReference, all of them by default."""
 
 
