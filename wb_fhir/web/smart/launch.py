@@ -184,7 +184,10 @@ class SmartLauncher:
 
     def client_for(self, request: Request) -> FhirClient:
         """A FHIR client for the launched session, authorised with its (refreshed) access token."""
-        sid = self._sid(request)
+        return self.session_client(self._sid(request))
+
+    def session_client(self, sid: str | None) -> FhirClient:
+        """:meth:`client_for` the session with this id (for work done away from a request)."""
         found = self.store.get(sid)
         if sid is None or found is None or found.context is None or found.tokens is None:
             raise AuthError("this browser has no SMART launch: open the app from the care record again")
