@@ -197,3 +197,15 @@ def test_a_token_missing_a_scope_gets_the_page_naming_it_on_every_page(
         assert page.status_code == 403
         assert "The app needs more permissions" in page.text and f"<li>{scope}</li>" in page.text
         assert '<html lang="en-GB">' in page.text and "<main" in page.text  # the app's own page
+
+
+def test_a_launch_whose_person_the_record_does_not_have_gets_a_clear_page(
+    tmp_path: Path, smart_auth: Any, smart_hapi: str
+) -> None:
+    tc = _app(tmp_path, smart_auth, smart_hapi)
+    answer = _launch(tc, smart_hapi, smart_auth.new_launch(f"gone-{uuid.uuid4().hex[:8]}"), ("dr-jones", "pw-jones"))
+    assert answer.headers["location"] == "/ehr/open"
+    opened = tc.get("/ehr/open", follow_redirects=False)
+    assert opened.status_code == 502 and "The care record could not be read" in opened.text
+    assert "Try opening it again" in opened.text and "The care record said: GET " in opened.text
+    assert tc.get("/", follow_redirects=False).headers["location"] == "/ehr/open"  # nothing opened meanwhile

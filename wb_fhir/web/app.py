@@ -132,7 +132,7 @@ def create_app(config: WebConfig, *, identity: Identity | None = None) -> Any:
     each session's FHIR client from its launch.
     """
     from wb_fhir.web import api, exports, pages
-    from wb_fhir.web.ehr import Ehr
+    from wb_fhir.web.ehr import RECORD, Ehr
 
     recorder = Recorder()
     routes: list[BaseRoute] = [
@@ -145,7 +145,7 @@ def create_app(config: WebConfig, *, identity: Identity | None = None) -> Any:
     open_paths: tuple[str, ...] = ()
     if config.smart is not None:
         ehr = Ehr(config)
-        recorder = FhirRecorder(ehr.client, config.outbox_path, "the care record")
+        recorder = FhirRecorder(ehr.client, config.outbox_path, RECORD)
         routes = [*ehr.routes(), *routes]
         middleware.append(ehr.gate())
         open_paths = ehr.open_paths

@@ -50,9 +50,13 @@ FREE_PATHS = ("/launch", "/login", "/callback", "/static", CDS_PATH)
 """Paths that need no launch: the launch itself, the app's files, and the JWT-authenticated hooks."""
 
 
+RECORD = "the care record"
+"""Where maps go inside an EHR: each launch's own FHIR server."""
+
+
 def launch_page(title: str, lines: list[str], status: int, *, sign_in: bool = False) -> Response:
     """A page about the launch (it did not work, or has not happened), in the app's own look."""
-    return render("launch.html.j2", status, title=title, lines=lines, sign_in=sign_in)
+    return render("launch.html.j2", status, title=title, lines=lines, sign_in=sign_in, server=RECORD)
 
 
 def _session_id(request: Request) -> str:
@@ -105,12 +109,16 @@ class Ehr:
                 problems=plain(exc.problems, None),
                 message="The care record's data for this person could not be made into a map:",
                 launched=session(request).launched,
+                server=RECORD,
             )
         except ServerError as exc:
             log.info("opening a SMART launch failed: %s", type(exc).__name__)
             return launch_page(
                 "The care record could not be read",
-                ["The app could not read this person's record just now. Try opening it again.", str(exc)],
+                [
+                    "The app could not read this person's record just now. Try opening it again.",
+                    f"The care record said: {exc}",
+                ],
                 502,
             )
         return RedirectResponse(target, status_code=303)
