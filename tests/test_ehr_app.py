@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from smart_servers import EhrRecord, authorize_at_ehr, ehr_record, search
 from strategies import random_nhs_number
-from web_support import app_client, config, csrf_of
+from web_support import FIGURE1, app_client, config, csrf_of
 
 from wb_fhir.mapfile import map_from_data
 from wb_fhir.terminology import PROVENANCE_PARTICIPANT_SYSTEM
@@ -150,6 +150,11 @@ def test_the_practitioner_stays_the_author_and_the_person_stays_the_launched_one
     assert home.status_code == 200 and home.text.count('<a href="/people/') == 1
     found = tc.post("/people", data={"nhs_number": other, "csrf_token": token})
     assert found.status_code == 403
+    # nor can a map file of another person be imported into it
+    before = len(MapStore(tmp_path / "maps.sqlite").records())
+    imported = tc.post("/import", data={"csrf_token": token}, files={"file": ("m.yaml", FIGURE1.read_bytes())})
+    assert imported.status_code == 403 and "another person" in imported.text
+    assert len(MapStore(tmp_path / "maps.sqlite").records()) == before
 
 
 def test_a_new_launch_moves_the_session_to_its_person(tmp_path: Path, smart_auth: Any, smart_hapi: str) -> None:
