@@ -139,7 +139,7 @@ def test_good_map_builds() -> None:
         ),
         ("date", "20/11/2026", "date: '20/11/2026' is not a date (YYYY-MM-DD)"),
         ("date", DELETE, "date: is required but missing"),
-        ("rings", [], "rings: must have at least 1 entries"),
+        ("rings", [], "rings: must have at least 1 entry"),
         (
             "ties.0.type",
             "hates",
@@ -238,11 +238,12 @@ def test_every_problem_is_reported_at_once() -> None:
     data["connections"][2]["shoe_size"] = 9
     found = problems_of(data)
     assert len(found) == 4
+    # in the order of the file
     assert [p.split(":")[0] for p in found] == [
+        "time_at_home",
         "connections[0].ring",
         "connections[1].impact",
         "connections[2].shoe_size",
-        "time_at_home",
     ]
 
 

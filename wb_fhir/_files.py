@@ -1,24 +1,38 @@
-"""File reading and writing at the edges: clear errors, and never a half-written file."""
+"""File reading and writing at the edges: clear errors, and never a half-written file.
+
+Files are written owner-only (0600) whatever the umask: what wb_fhir writes (maps, bundles,
+pictures, summaries) is about a person's mental health.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
 
 from wb_fhir.errors import InputError
 
+FILE_MODE = 0o600
+"""Mode of every file wb_fhir writes."""
 
-def read_text(path: Path) -> str:
-    """The UTF-8 text of a file, or an InputError saying why it cannot be read."""
+
+def read_text(path: Path, *, max_bytes: int | None = None) -> str:
+    """The UTF-8 text of a file, or an InputError saying why it cannot be read.
+
+    With ``max_bytes``, a longer file is refused without reading more than that.
+    """
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read() if max_bytes is None else f.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError("no such file", str(path)) from None
     except IsADirectoryError:
         raise InputError("is a folder, not a file", str(path)) from None
     except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", str(path)) from None
+        raise InputError(f"cannot be read: {exc.strerror or exc}", str(path)) from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise InputError(f"is larger than {max_bytes:,} bytes, the most a map file may be", str(path))
     if b"\x00" in raw:
         raise InputError("is a binary file, not YAML or JSON text", str(path))
     try:
@@ -27,19 +41,60 @@ def read_text(path: Path) -> str:
         raise InputError(f"is not UTF-8 text (byte {exc.start})", str(path)) from None
 
 
+def _write_problem(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "cannot write into its folder (permission denied or read-only)"
+    if exc.errno == errno.ENOSPC:
+        return "cannot be written: the disk is full"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "cannot be written: the name is too long"
+    return f"cannot be written: {exc.strerror or exc}"
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the new, never a part."""
+    """Write a file (mode 0600) so that readers see the old content or the new, never a part.
+
+    An InputError says why the file cannot be written: the path is a folder, its folder is
+    missing or read-only, the disk is full.
+    """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError("is a folder: name a file to write", str(path))
     if not folder.is_dir():
         raise InputError("the folder to write into does not exist", str(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp creates the file 0600 whatever the umask; the rename keeps that mode
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name[:40]}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(_write_problem(exc), str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), FILE_MODE)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, IsADirectoryError):
+            raise InputError("is a folder: name a file to write", str(path)) from None
+        raise InputError(_write_problem(exc), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every file system can)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
