@@ -127,7 +127,10 @@ def demo(output: Path | None) -> None:
     click.echo(f"\nreview pair, what changed from {pair[0].date} to {pair[1].date}:")
     click.echo(format_changes(changes), nl=False)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot make the folder: {exc.strerror or exc}", str(output)) from None
         atomic_write(output / "summary.txt", ("\n".join(texts) + "\n").encode("utf-8"))
         with click.progressbar(maps, label="drawing and bundling the examples", file=sys.stderr) as bar:
             for path, wmap in bar:
