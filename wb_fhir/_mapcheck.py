@@ -36,6 +36,7 @@ Found = list[tuple[Path, str]]
 # C0 and C1 control characters (but tab, newline, carriage return), lone surrogates, and the
 # two code points XML cannot carry: FHIR, SVG and the outbox all refuse them.
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_TOO_MANY_DIGITS = 10**limits.MAX_NUMBER_DIGITS
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DATE = re.compile(DATE_PATTERN)
 _NHS = re.compile("[0-9]{10}")
@@ -62,7 +63,7 @@ def place(path: Collection[str | int]) -> str:
 
 def short(value: Any, width: int = 60) -> str:
     """A value as ``repr`` shows it (escapes and all), cut to ``width`` characters."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _TOO_MANY_DIGITS:
         return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
     text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -120,6 +121,9 @@ def shape_problems(data: Any) -> tuple[Found, bool]:
             problem = _text_problem(value)
             if problem:
                 found.append((path, problem))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _TOO_MANY_DIGITS:
+            found.append((path, f"is {short(value)}; a number has at most {limits.MAX_NUMBER_DIGITS} digits"))
+            fatal = True
         elif value is not None and not isinstance(value, bool | int | float):
             found.append((path, f"is a {type(value).__name__}, which a map file cannot hold"))
             fatal = True
