@@ -7,21 +7,26 @@ pictures, summaries) is about a person's mental health.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from wb_fhir.errors import InputError
+from wb_fhir.limits import ReadLimits
 
 FILE_MODE = 0o600
 """Mode of every file wb_fhir writes."""
 
 
-def read_text(path: Path, *, max_bytes: int | None = None) -> str:
+def read_text(path: Path, within: ReadLimits | None = None) -> str:
     """The UTF-8 text of a file, or an InputError saying why it cannot be read.
 
-    With ``max_bytes``, a longer file is refused without reading more than that.
+    ``within`` limits: a longer file is refused without reading more than its limit.
     """
+    max_bytes = within.file_bytes if within is not None else None
     try:
         with open(path, "rb") as f:
             raw = f.read() if max_bytes is None else f.read(max_bytes + 1)
@@ -31,8 +36,8 @@ def read_text(path: Path, *, max_bytes: int | None = None) -> str:
         raise InputError("is a folder, not a file", str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot be read: {exc.strerror or exc}", str(path)) from None
-    if max_bytes is not None and len(raw) > max_bytes:
-        raise InputError(f"is larger than {max_bytes:,} bytes, the most a map file may be", str(path))
+    if within is not None and len(raw) > within.file_bytes:
+        raise InputError(f"is larger than {within.file_bytes:,} bytes, the most {within.what} may be", str(path))
     if b"\x00" in raw:
         raise InputError("is a binary file, not YAML or JSON text", str(path))
     try:
@@ -51,11 +56,30 @@ def _write_problem(exc: OSError) -> str:
     return f"cannot be written: {exc.strerror or exc}"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def json_chunks(data: Any) -> Iterator[bytes]:
+    """``data`` as indented JSON text in UTF-8, a piece at a time, ending with a newline.
+
+    For :func:`atomic_write`: a large Bundle is written as it is encoded, never held whole in
+    memory as text (``json.dumps`` with an indent would hold millions of pieces, then the text).
+    """
+    batch: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data):
+        batch.append(piece)
+        size += len(piece)
+        if size > 1 << 16:
+            yield "".join(batch).encode("utf-8")
+            batch, size = [], 0
+    batch.append("\n")
+    yield "".join(batch).encode("utf-8")
+
+
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Write a file (mode 0600) so that readers see the old content or the new, never a part.
 
-    An InputError says why the file cannot be written: the path is a folder, its folder is
-    missing or read-only, the disk is full.
+    ``data`` is the bytes, or pieces of them (see :func:`json_chunks`). An InputError says why
+    the file cannot be written: the path is a folder, its folder is missing or read-only, the
+    disk is full.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -71,7 +95,11 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), FILE_MODE)
-            f.write(data)
+            if isinstance(data, bytes | bytearray):
+                f.write(data)
+            else:
+                for piece in data:
+                    f.write(piece)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

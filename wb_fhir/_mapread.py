@@ -28,6 +28,7 @@ import yaml
 
 from wb_fhir import limits
 from wb_fhir.errors import InputError
+from wb_fhir.limits import MAP_FILE, ReadLimits
 
 _Parser: Any = getattr(yaml, "CBaseLoader", None)
 """libyaml's parser, or None when PyYAML was built without it."""
@@ -47,7 +48,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # What YAML allows in a stream (libyaml and PyYAML agree on it, apart from the BOM, which
 # only the pure-Python reader takes inside a document): refused up front, the same for both.
 _NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_TOO_DEEP = f"nested more than {limits.MAX_DEPTH} levels deep; a map file needs far fewer"
+
+
+def _too_deep(within: ReadLimits) -> str:
+    return f"nested more than {within.depth} levels deep; {within.what} needs far fewer"
+
+
 _OPEN = object()
 _NO_KEY = object()
 
@@ -57,18 +63,19 @@ def _fail(message: str, source: str, mark: Any = None) -> InputError:
     return InputError(f"{where}{message}", source)
 
 
-def _too_large(source: str, mark: Any, values: int, text: int) -> InputError:
-    if values > limits.MAX_VALUES:
-        what = f"more than {limits.MAX_VALUES:,} values"
+def _too_large(source: str, mark: Any, values: int, within: ReadLimits) -> InputError:
+    if values > within.values:
+        what = f"more than {within.values:,} values"
     else:
-        what = f"more than {limits.MAX_TEXT:,} characters of text"
-    return _fail(f"the file holds {what} (an alias counts each time it is used); a map file holds less", source, mark)
+        what = f"more than {within.text:,} characters of text"
+    message = f"the file holds {what} (an alias counts each time it is used); {within.what} holds less"
+    return _fail(message, source, mark)
 
 
-def check_size(text: str, source: str) -> None:
-    """Refuse text longer than a map file may be (the file is checked in bytes when read)."""
-    if len(text) > limits.MAX_FILE_BYTES:
-        raise InputError(f"is larger than {limits.MAX_FILE_BYTES:,} bytes, the most a map file may be", source)
+def check_size(text: str, source: str, within: ReadLimits = MAP_FILE) -> None:
+    """Refuse text longer than such a file may be (the file is checked in bytes when read)."""
+    if len(text) > within.file_bytes:
+        raise InputError(f"is larger than {within.file_bytes:,} bytes, the most {within.what} may be", source)
 
 
 def _tag(tag: str) -> str:
@@ -180,8 +187,8 @@ def _build(loader: Any, source: str, pure: bool) -> Any:
                 raise _fail("not valid YAML: found invalid Unicode character escape code", source, mark)
             values += 1
             text += len(event.value)
-            if values > limits.MAX_VALUES or text > limits.MAX_TEXT:
-                raise _too_large(source, mark, values, text)
+            if values > MAP_FILE.values or text > MAP_FILE.text:
+                raise _too_large(source, mark, values, MAP_FILE)
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1, len(event.value))
             add(value, mark)
@@ -191,12 +198,12 @@ def _build(loader: Any, source: str, pure: bool) -> Any:
                 raise _fail(f"a key must be text, not {'a mapping' if is_map else 'a list'}", source, mark)
             if event.tag not in (None, "!", _TAG + ("map" if is_map else "seq")):
                 raise _fail(f"the tag {_tag(event.tag)} is not allowed in a map file (only !!str is)", source, mark)
-            if len(stack) >= limits.MAX_DEPTH:
-                raise _fail(_TOO_DEEP, source, mark)
+            if len(stack) >= MAP_FILE.depth:
+                raise _fail(_too_deep(MAP_FILE), source, mark)
             anchor(event.anchor, mark)
             values += 1
-            if values > limits.MAX_VALUES:
-                raise _too_large(source, mark, values, text)
+            if values > MAP_FILE.values:
+                raise _too_large(source, mark, values, MAP_FILE)
             if event.anchor is not None:
                 anchors[event.anchor] = _OPEN
             stack.append([{} if is_map else [], _NO_KEY, event.anchor, values - 1, text])
@@ -219,8 +226,8 @@ def _build(loader: Any, source: str, pure: bool) -> Any:
             value, count, chars = target
             values += count
             text += chars
-            if values > limits.MAX_VALUES or text > limits.MAX_TEXT:
-                raise _too_large(source, mark, values, text)
+            if values > MAP_FILE.values or text > MAP_FILE.text:
+                raise _too_large(source, mark, values, MAP_FILE)
             add(value, mark)
         elif kind is yaml.DocumentStartEvent:
             documents += 1
@@ -269,9 +276,9 @@ def _json_constant(name: str) -> Any:
     raise _NotJson(f"{name} is not a JSON number")
 
 
-def parse_json(text: str, source: str) -> Any:
+def parse_json(text: str, source: str, within: ReadLimits = MAP_FILE) -> Any:
     """The plain data of JSON text, or an InputError saying where and what is wrong."""
-    check_size(text, source)
+    check_size(text, source, within)
     try:
         data = json.loads(text, object_pairs_hook=_json_pairs, parse_int=_json_int, parse_constant=_json_constant)
     except json.JSONDecodeError as exc:
@@ -279,15 +286,15 @@ def parse_json(text: str, source: str) -> Any:
     except _NotJson as exc:
         raise InputError(f"not valid JSON: {exc}", source) from None
     except RecursionError:
-        raise InputError(_TOO_DEEP, source) from None
-    problem = size_problem(data)
+        raise InputError(_too_deep(within), source) from None
+    problem = size_problem(data, within)
     if problem is not None:
         raise InputError(problem, source)
     return data
 
 
-def size_problem(data: Any) -> str | None:
-    """What makes plain data larger or deeper than a map file may be (None: it is within the limits).
+def size_problem(data: Any, within: ReadLimits = MAP_FILE) -> str | None:
+    """What makes plain data larger or deeper than such a file may be (None: it is within the limits).
 
     Walks without recursion; stops at the first limit passed.
     """
@@ -296,21 +303,21 @@ def size_problem(data: Any) -> str | None:
     while stack:
         value, depth = stack.pop()
         values += 1
-        if values > limits.MAX_VALUES:
-            return f"holds more than {limits.MAX_VALUES:,} values; a map file holds less"
+        if values > within.values:
+            return f"holds more than {within.values:,} values; {within.what} holds less"
         if isinstance(value, dict):
-            if depth > limits.MAX_DEPTH:
-                return _TOO_DEEP
+            if depth > within.depth:
+                return _too_deep(within)
             for key, item in value.items():
                 values += 1
                 text += len(key) if isinstance(key, str) else 0
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
-            if depth > limits.MAX_DEPTH:
-                return _TOO_DEEP
+            if depth > within.depth:
+                return _too_deep(within)
             stack.extend((item, depth + 1) for item in value)
         elif isinstance(value, str):
             text += len(value)
-        if text > limits.MAX_TEXT:
-            return f"holds more than {limits.MAX_TEXT:,} characters of text; a map file holds less"
+        if text > within.text:
+            return f"holds more than {within.text:,} characters of text; {within.what} holds less"
     return None

@@ -10,6 +10,8 @@ so editors see them too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 MAX_FILE_BYTES = 5_000_000
 """Size of a map file on disk."""
 
@@ -29,12 +31,12 @@ MAX_PROBLEMS = 200
 """Problems listed for one file; the rest are counted."""
 
 MAX_CONNECTIONS = 2_000
-MAX_TIES = 4_000
+MAX_TIES = 2_000
 MAX_GOALS = 100
 MAX_GOAL_ITEMS = 50
 """Entries of each list of one goal: about, supporters, resources, barriers, notes, milestones."""
 MAX_SIGNPOSTS = 200
-MAX_PRACTITIONERS = 20
+MAX_PRACTITIONERS = 10
 MAX_RINGS = 6
 
 MAX_NAME = 200
@@ -48,3 +50,23 @@ MAX_NOTE = 2_000
 
 MAX_REFLECTIONS = 10_000
 """Characters of the reflections."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large and deep a file may be while it is read (before any of its content is checked)."""
+
+    file_bytes: int
+    depth: int
+    values: int
+    text: int
+    what: str
+    """What such a file is, for messages: "a map file"."""
+
+
+MAP_FILE = ReadLimits(MAX_FILE_BYTES, MAX_DEPTH, MAX_VALUES, MAX_TEXT, "a map file")
+"""The limits of a map file."""
+
+FHIR_FILE = ReadLimits(100_000_000, MAX_DEPTH, 2_000_000, 100_000_000, "a FHIR JSON file")
+"""The limits of a FHIR JSON file read for a map (``wb-fhir extract``): a transaction Bundle of
+the largest map, its drawings attached, is well within them."""

@@ -21,7 +21,7 @@ from wb_fhir._files import atomic_write, read_text
 from wb_fhir._mapcheck import nhs_check_digit, nhs_number_valid, problems
 from wb_fhir._mapread import PLAIN_FLOAT, parse_json, parse_yaml
 from wb_fhir.errors import InputError
-from wb_fhir.limits import MAX_FILE_BYTES
+from wb_fhir.limits import FHIR_FILE, MAP_FILE
 from wb_fhir.model import (
     DEFAULT_RINGS,
     Connection,
@@ -50,6 +50,7 @@ __all__ = [
     "dumps_map",
     "iter_map_files",
     "load_data",
+    "load_fhir_data",
     "load_map",
     "map_from_data",
     "map_to_data",
@@ -91,11 +92,22 @@ def load_map(path: str | Path, *, assets: Collection[str] | None = None) -> Well
 def load_data(path: str | Path) -> Any:
     """The plain data of a YAML or JSON file (JSON by the ``.json`` suffix), unchecked.
 
-    The file may be at most :data:`wb_fhir.limits.MAX_FILE_BYTES` long.
+    Within the limits of a map file (:data:`wb_fhir.limits.MAP_FILE`).
     """
     path = Path(path)
     fmt = "json" if path.suffix.lower() in JSON_SUFFIXES else "yaml"
-    return parse_text(read_text(path, max_bytes=MAX_FILE_BYTES), str(path), fmt=fmt)
+    return parse_text(read_text(path, MAP_FILE), str(path), fmt=fmt)
+
+
+def load_fhir_data(path: str | Path) -> Any:
+    """The plain data of a FHIR JSON file (a QuestionnaireResponse, or a Bundle holding one).
+
+    Within the larger limits of :data:`wb_fhir.limits.FHIR_FILE` (a Bundle carries drawings).
+    """
+    text = read_text(Path(path), FHIR_FILE)
+    if not text.strip():
+        raise InputError("the file is empty", str(path))
+    return parse_json(text, str(path), FHIR_FILE)
 
 
 # --- checking --------------------------------------------------------------------------

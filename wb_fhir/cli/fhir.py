@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from wb_fhir._files import atomic_write, read_text
+from wb_fhir._files import atomic_write, json_chunks
 from wb_fhir.errors import InputError
 from wb_fhir.fhir import extract_map, questionnaire_response_of, transaction_bundle
-from wb_fhir.mapfile import load_map, parse_text, save_map
+from wb_fhir.mapfile import load_fhir_data, load_map, save_map
 from wb_fhir.render import renderings
 
 
@@ -29,7 +28,7 @@ def bundle(map_file: str, output: str, no_renderings: bool) -> None:
     """
     wmap = load_map(map_file)
     data = transaction_bundle(wmap, attachments=() if no_renderings else renderings(wmap))
-    atomic_write(Path(output), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write(Path(output), json_chunks(data))
     click.echo(f"wrote {output}: {len(data['entry'])} entries")
 
 
@@ -41,7 +40,7 @@ def extract(response: str, output: str) -> None:
 
     Items the Questionnaire does not have are reported on stderr as warnings.
     """
-    data = parse_text(read_text(Path(response)), response, fmt="json")
+    data = load_fhir_data(response)
     try:
         result = extract_map(questionnaire_response_of(data))
     except InputError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from wb_fhir._files import atomic_write
+from wb_fhir._files import atomic_write, json_chunks
 from wb_fhir._resources import data_dir
 from wb_fhir.assets import assets_from_data, is_asset_directory, load_assets
 from wb_fhir.cli._common import map_paths
@@ -139,7 +139,7 @@ def demo(output: Path | None) -> None:
                 for drawing in drawn:
                     atomic_write(output / f"{stem}{drawing.suffix}", drawing.data)
                 bundle = transaction_bundle(wmap, attachments=drawn)
-                atomic_write(output / f"{stem}.bundle.json", (json.dumps(bundle, indent=2) + "\n").encode("utf-8"))
+                atomic_write(output / f"{stem}.bundle.json", json_chunks(bundle))
         html = review_html(pair)
         atomic_write(output / "review.html", html.encode("utf-8"))
         atomic_write(output / "review.pdf", html_to_pdf(html))
