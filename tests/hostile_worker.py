@@ -244,20 +244,23 @@ def _yaml(data: Any) -> str:
 
 
 def _expanded(data: Any, budget: int) -> int:
-    """How many values JSON would write (shared values once per use), counting up to ``budget``."""
-    stack, count = [data], 0
-    while stack and count <= budget:
+    """The size JSON would write (values and characters; shared values once per use), up to ``budget``."""
+    stack, size = [data], 0
+    while stack and size <= budget:
         value = stack.pop()
-        count += 1
+        size += 1
         if isinstance(value, dict):
             stack.extend(value.values())
+            size += sum(len(str(k)) for k in value)
         elif isinstance(value, list):
             stack.extend(value)
-    return count
+        elif isinstance(value, str):
+            size += len(value)
+    return size
 
 
 def _json(data: Any) -> str:
-    if _expanded(data, 1_000_000) > 1_000_000:
+    if _expanded(data, 2 * limits.MAX_FILE_BYTES) > 2 * limits.MAX_FILE_BYTES:
         raise ValueError("an alias bomb has no JSON form")
     return json.dumps(data, ensure_ascii=False, allow_nan=True)
 
