@@ -26,6 +26,7 @@ import signal
 import sys
 import tempfile
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from wb_fhir.fhir import extract_map, questionnaire_response_of, transaction_bun
 from wb_fhir.mapfile import dumps_map, load_map, map_from_data, parse_text
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render import render_png, render_svg
+from wb_fhir.review.carry import carry_forward
 from wb_fhir.review.compare import compare_pair
 from wb_fhir.review.summary import review_html
 from wb_fhir.review.text import format_changes
@@ -433,6 +435,9 @@ def _everything_else(wmap: WellbeingMap, n: int) -> None:
         assert len(outbox.pending()) == 1
     (FOLDER / f"outbox-{n}.sqlite").unlink()
     format_changes(compare_pair(wmap, wmap))
+    if wmap.date < date.max:
+        later = wmap.date + timedelta(days=1)
+        assert carry_forward(wmap, later).map.date == later
     review_html([wmap, wmap])
     for fmt in ("yaml", "json"):
         assert map_from_data(parse_text(dumps_map(wmap, fmt), "again", fmt=fmt)) == wmap

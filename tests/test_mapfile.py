@@ -633,3 +633,19 @@ def test_endless_file_is_read_only_up_to_the_limit() -> None:
     with pytest.raises(InputError) as info:
         load_map("/dev/zero")
     assert str(info.value) == "/dev/zero: is larger than 5,000,000 bytes, the most a map file may be"
+
+
+def test_a_hostile_file_name_is_shown_escaped(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from wb_fhir.cli import main
+
+    bad = tmp_path / "evil\x1b[2J\n.yaml"
+    bad.write_text("subject: {nhs_number: '9434765919'}\ndate: 2026-13-01\n", encoding="utf-8")
+    good = tmp_path / "ok\u202e.yaml"
+    good.write_text("subject: {nhs_number: '9434765919'}\ndate: 2026-01-01\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == f"{str(bad)!r}: date: '2026-13-01' is not a real date"
+    assert result.stdout.startswith(f"ok  {str(good)!r}: 2026-01-01")
+    assert "\x1b" not in result.output and "\u202e" not in result.output

@@ -21,6 +21,13 @@ FILE_MODE = 0o600
 """Mode of every file wb_fhir writes."""
 
 
+def shown(path: str | Path) -> str:
+    """A path as messages show it: as it is, or quoted with escapes when it holds a control
+    character (a file name can hold a terminal escape sequence or a line break)."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
 def read_text(path: Path, within: ReadLimits | None = None) -> str:
     """The UTF-8 text of a file, or an InputError saying why it cannot be read.
 
@@ -31,19 +38,19 @@ def read_text(path: Path, within: ReadLimits | None = None) -> str:
         with open(path, "rb") as f:
             raw = f.read() if max_bytes is None else f.read(max_bytes + 1)
     except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
+        raise InputError("no such file", shown(path)) from None
     except IsADirectoryError:
-        raise InputError("is a folder, not a file", str(path)) from None
+        raise InputError("is a folder, not a file", shown(path)) from None
     except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror or exc}", str(path)) from None
+        raise InputError(f"cannot be read: {exc.strerror or exc}", shown(path)) from None
     if within is not None and len(raw) > within.file_bytes:
-        raise InputError(f"is larger than {within.file_bytes:,} bytes, the most {within.what} may be", str(path))
+        raise InputError(f"is larger than {within.file_bytes:,} bytes, the most {within.what} may be", shown(path))
     if b"\x00" in raw:
-        raise InputError("is a binary file, not YAML or JSON text", str(path))
+        raise InputError("is a binary file, not YAML or JSON text", shown(path))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", str(path)) from None
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", shown(path)) from None
 
 
 def _write_problem(exc: OSError) -> str:
@@ -84,14 +91,14 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise InputError("is a folder: name a file to write", str(path))
+        raise InputError("is a folder: name a file to write", shown(path))
     if not folder.is_dir():
-        raise InputError("the folder to write into does not exist", str(path))
+        raise InputError("the folder to write into does not exist", shown(path))
     try:
         # mkstemp creates the file 0600 whatever the umask; the rename keeps that mode
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name[:40]}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(_write_problem(exc), str(path)) from None
+        raise InputError(_write_problem(exc), shown(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), FILE_MODE)
@@ -106,8 +113,8 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, IsADirectoryError):
-            raise InputError("is a folder: name a file to write", str(path)) from None
-        raise InputError(_write_problem(exc), str(path)) from None
+            raise InputError("is a folder: name a file to write", shown(path)) from None
+        raise InputError(_write_problem(exc), shown(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from wb_fhir._files import atomic_write, read_text
+from wb_fhir._files import atomic_write, read_text, shown
 from wb_fhir._mapcheck import nhs_check_digit, nhs_number_valid, problems
 from wb_fhir._mapread import PLAIN_FLOAT, parse_json, parse_yaml
 from wb_fhir.errors import InputError
@@ -86,7 +86,7 @@ def load_map(path: str | Path, *, assets: Collection[str] | None = None) -> Well
     ``assets`` is the set of asset ids of a community asset directory; when given, every
     sign-post must name one of them.
     """
-    return map_from_data(load_data(path), source=str(path), assets=assets)
+    return map_from_data(load_data(path), source=shown(path), assets=assets)
 
 
 def load_data(path: str | Path) -> Any:
@@ -96,7 +96,7 @@ def load_data(path: str | Path) -> Any:
     """
     path = Path(path)
     fmt = "json" if path.suffix.lower() in JSON_SUFFIXES else "yaml"
-    return parse_text(read_text(path, MAP_FILE), str(path), fmt=fmt)
+    return parse_text(read_text(path, MAP_FILE), shown(path), fmt=fmt)
 
 
 def load_fhir_data(path: str | Path) -> Any:
@@ -106,8 +106,8 @@ def load_fhir_data(path: str | Path) -> Any:
     """
     text = read_text(Path(path), FHIR_FILE)
     if not text.strip():
-        raise InputError("the file is empty", str(path))
-    return parse_json(text, str(path), FHIR_FILE)
+        raise InputError("the file is empty", shown(path))
+    return parse_json(text, shown(path), FHIR_FILE)
 
 
 # --- checking --------------------------------------------------------------------------
