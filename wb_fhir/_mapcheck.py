@@ -5,7 +5,8 @@ Three passes, all collected before anything is reported:
 1. the shape: keys are text, values are what JSON can say, nesting and size within the
    limits, text without control characters or lone surrogates (a wrong shape stops here:
    the later passes could not walk it safely);
-2. the shipped JSON Schema: types, codes, ranges, lengths, unknown keys;
+2. the shipped JSON Schema (:mod:`wb_fhir._schemacheck`): types, codes, ranges, lengths,
+   unknown keys;
 3. the rules a schema cannot say: NHS number check digit, real dates, rings in range, unique
    ids, references, tie kinds. They read the data defensively and skip a value the schema
    already refused, so structural and cross-reference problems come out in one run without
@@ -14,21 +15,18 @@ Three passes, all collected before anything is reported:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection
 from datetime import date
-from functools import lru_cache
 from typing import Any
-
-import jsonschema
 
 from wb_fhir import limits
 from wb_fhir._mapread import size_problem
+from wb_fhir._schemacheck import schema_problems, short
 from wb_fhir.errors import Problem
 from wb_fhir.model import DEFAULT_RINGS
-from wb_fhir.schema import DATE_PATTERN, SCHEMA_PATH
-from wb_fhir.terminology import CATEGORIES_BY_KIND, TIE_RULES, Category, Kind, TieType
+from wb_fhir.schema import DATE_PATTERN
+from wb_fhir.terminology import TIE_RULES, Category, Kind, TieType
 
 Path = tuple[str | int, ...]
 Found = list[tuple[Path, str]]
@@ -59,27 +57,6 @@ def place(path: Collection[str | int]) -> str:
             name = part if _PLAIN_KEY.fullmatch(part) else short(part)
             out += f".{name}" if out else name
     return out
-
-
-def short(value: Any, width: int = 60) -> str:
-    """A value as ``repr`` shows it (escapes and all), cut to ``width`` characters."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _TOO_MANY_DIGITS:
-        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def describe(value: Any) -> str:
-    """A value as a message names it."""
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a yes/no value: quote it in YAML if you meant text)"
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return short(value)
 
 
 # --- 1. shape ---------------------------------------------------------------------------
@@ -128,107 +105,6 @@ def shape_problems(data: Any) -> tuple[Found, bool]:
             found.append((path, f"is a {type(value).__name__}, which a map file cannot hold"))
             fatal = True
     return found, fatal
-
-
-# --- 2. schema --------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
-_TYPE_NAMES = {
-    "string": "text",
-    "integer": "a whole number",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "a mapping of keys to values",
-}
-
-
-def schema_problems(data: Any) -> Found:
-    """What the shipped JSON Schema refuses, in words."""
-    if not isinstance(data, dict):
-        return [((), f"a map file holds a mapping of keys to values, not {describe(data)}")]
-    found: Found = []
-    for error in _validator().iter_errors(data):
-        found += _message(error, data)
-    return found
-
-
-def _message(error: jsonschema.ValidationError, root: Any) -> Found:
-    path: Path = tuple(error.absolute_path)
-    v = error.validator
-    # jsonschema types these as "possibly unset"; on a reported error they are set
-    instance: Any = error.instance
-    schema: Any = error.schema
-    expected: Any = error.validator_value
-    if v == "additionalProperties":
-        allowed = sorted(schema.get("properties", {}))
-        extra = [key for key in instance if key not in allowed]
-        return [((*path, key), f"unknown key (allowed here: {', '.join(allowed)})") for key in extra]
-    if v == "required":
-        return [((*path, k), "is required but missing") for k in expected if k not in instance]
-    if v == "anyOf" and path == ("subject",):
-        return [(path, "needs nhs_number or fhir_id (or both)")]
-    if v == "enum":
-        choices = ", ".join(str(c) for c in expected if not isinstance(c, bool))
-        if path and path[-1] == "category":
-            kind = _code(_lookup(root, path[:-1]).get("kind"), _KINDS)
-            if kind is not None:
-                of_kind = ", ".join(c.value for c in CATEGORIES_BY_KIND[Kind(kind)])
-                return [(path, f"{describe(instance)} is not a category of a {kind} (one of: {of_kind})")]
-        return [(path, f"{describe(instance)} is not one of: {choices}")]
-    if v == "type":
-        names = " or ".join(_TYPE_NAMES.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
-        return [(path, f"must be {names}, not {describe(instance)}")]
-    if v in ("minimum", "maximum") and path and path[-1] == "ring":
-        rings = root.get("rings")
-        count = len(rings) if isinstance(rings, list) and rings else len(DEFAULT_RINGS)
-        return [(path, f"{describe(instance)} is not one of 1..{count}")]
-    if v in ("minimum", "maximum"):
-        return [(path, f"{describe(instance)} is out of range ({_range(schema)})")]
-    if v == "pattern":
-        return [(path, _pattern_message(path, instance))]
-    if v == "maxLength":
-        return [(path, f"is too long: {len(instance):,} characters (at most {expected:,})")]
-    if v == "maxItems":
-        return [(path, f"has {len(instance):,} entries (at most {expected:,})")]
-    if v == "minItems":
-        return [(path, f"must have at least {expected} {'entry' if expected == 1 else 'entries'}")]
-    if v == "uniqueItems":
-        return [(path, "has an entry more than once")]
-    return [(path, error.message)]
-
-
-def _lookup(root: Any, path: Path) -> Any:
-    for part in path:
-        root = root[part]
-    return root
-
-
-def _range(schema: Any) -> str:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    if low is not None and high is not None:
-        return f"{low}..{high}"
-    return f"at least {low}" if low is not None else f"at most {high}"
-
-
-def _pattern_message(path: Path, value: str) -> str:
-    last = path[-1] if path else ""
-    if last == "nhs_number":
-        return f"{short(value)} is not an NHS number (ten digits)"
-    if last in ("date", "due", "done_on", "target", "next_review"):
-        return f"{short(value)} is not a date (YYYY-MM-DD)"
-    if last == "fhir_id":
-        return f"{short(value)} is not a reference of the right type (Type/id)"
-    if last == "id" and path == ("id",):
-        return f"{short(value)} is not a UUID"
-    if not value.strip():
-        return "must not be empty"
-    return f"{short(value)} is not a valid id (letters, digits, '-', '_', '.'; up to 64)"
 
 
 # --- 3. rules ---------------------------------------------------------------------------

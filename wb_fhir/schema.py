@@ -97,6 +97,7 @@ def map_schema() -> dict[str, Any]:
             "roles": {
                 "type": "array",
                 "items": _codes(Role),
+                "maxItems": len(Role),
                 "uniqueItems": True,
                 "description": "Practitioners only.",
             },
