@@ -649,3 +649,12 @@ def test_a_hostile_file_name_is_shown_escaped(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[0] == f"{str(bad)!r}: date: '2026-13-01' is not a real date"
     assert result.stdout.startswith(f"ok  {str(good)!r}: 2026-01-01")
     assert "\x1b" not in result.output and "\u202e" not in result.output
+
+
+def test_many_problems_are_ordered_in_linear_time() -> None:
+    """100,000 unknown keys: each problem's place in the file is found without rescanning the keys."""
+    data = copy.deepcopy(GOOD)
+    data.update({f"k{n}": n for n in range(100_000)})
+    found = problems_of(data)
+    assert found[0].startswith("k0: unknown key (allowed here: ")
+    assert found[-1] == "... and 99,800 more problems"

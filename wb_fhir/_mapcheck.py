@@ -107,6 +107,7 @@ def shape_problems(data: Any) -> tuple[Found, bool]:
     return found, fatal
 
 
+# --- 2. the schema: wb_fhir._schemacheck ---------------------------------------------------
 # --- 3. rules ---------------------------------------------------------------------------
 
 
@@ -316,22 +317,33 @@ def _kinds(allowed: frozenset[Kind]) -> str:
 # --- all of it --------------------------------------------------------------------------
 
 
-def _position(data: Any, path: Path) -> tuple[int, ...]:
-    """Where a place is in the file: keys in the order written, a missing key after the rest."""
-    out: list[int] = []
-    node = data
-    for part in path:
-        if isinstance(node, dict):
-            keys = list(node)
-            out.append(keys.index(part) if part in node else len(keys))
-            node = node.get(part) if isinstance(part, str) else None
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            out.append(part)
-            node = node[part]
-        else:
-            out.append(0)
-            node = None
-    return tuple(out)
+class _Positions:
+    """Where places are in the file: keys in the order written, a missing key after the rest.
+
+    Key orders are looked up once per mapping, so ordering many problems stays linear.
+    """
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.orders: dict[int, dict[str, int]] = {}
+
+    def of(self, path: Path) -> tuple[int, ...]:
+        out: list[int] = []
+        node = self.data
+        for part in path:
+            if isinstance(node, dict):
+                order = self.orders.get(id(node))
+                if order is None:
+                    order = self.orders[id(node)] = {key: n for n, key in enumerate(node)}
+                out.append(order.get(part, len(order)) if isinstance(part, str) else len(order))
+                node = node.get(part) if isinstance(part, str) else None
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                out.append(part)
+                node = node[part]
+            else:
+                out.append(0)
+                node = None
+        return tuple(out)
 
 
 def problems(data: Any, assets: Collection[str] | None = None) -> list[Problem]:
@@ -340,7 +352,8 @@ def problems(data: Any, assets: Collection[str] | None = None) -> list[Problem]:
     if not fatal:
         found += schema_problems(data) + rule_problems(data, assets)
     unique = list(dict.fromkeys(found))
-    ordered = sorted(unique, key=lambda item: _position(data, item[0]))
+    positions = _Positions(data)
+    ordered = sorted(unique, key=lambda item: positions.of(item[0]))
     out = [Problem(place(path), message) for path, message in ordered[: limits.MAX_PROBLEMS]]
     if len(ordered) > limits.MAX_PROBLEMS:
         out.append(Problem("", f"... and {len(ordered) - limits.MAX_PROBLEMS:,} more problems"))
