@@ -197,7 +197,7 @@ def mutated_maps(draw: st.DrawFn) -> Any:
     return data
 
 
-def _yaml(data: Any) -> str:
+def yaml_text(data: Any) -> str:
     try:  # the fast writer, when there is one; it cannot write surrogates (as escapes), the other can
         return yaml.dump(
             data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True, sort_keys=False
@@ -206,7 +206,7 @@ def _yaml(data: Any) -> str:
         return yaml.dump(data, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=False)
 
 
-def _expanded(data: Any, budget: int) -> int:
+def expanded_size(data: Any, budget: int) -> int:
     """The size JSON would write (values and characters; shared values once per use), up to ``budget``."""
     stack, size = [data], 0
     while stack and size <= budget:
@@ -222,8 +222,8 @@ def _expanded(data: Any, budget: int) -> int:
     return size
 
 
-def _json(data: Any) -> str:
-    if _expanded(data, 2 * limits.MAX_FILE_BYTES) > 2 * limits.MAX_FILE_BYTES:
+def json_text(data: Any) -> str:
+    if expanded_size(data, 2 * limits.MAX_FILE_BYTES) > 2 * limits.MAX_FILE_BYTES:
         raise ValueError("an alias bomb has no JSON form")
     return json.dumps(data, ensure_ascii=False, allow_nan=True)
 
@@ -326,9 +326,9 @@ def documents(draw: st.DrawFn) -> tuple[bytes, str]:
         data = draw(mutated_maps())
         suffix = draw(st.sampled_from([".yaml", ".json"]))
         try:
-            text = _yaml(data) if suffix == ".yaml" else _json(data)
+            text = yaml_text(data) if suffix == ".yaml" else json_text(data)
         except ValueError:
-            text, suffix = _yaml(data), ".yaml"
+            text, suffix = yaml_text(data), ".yaml"
     elif family == "text":
         text, suffix = draw(text_documents())
     elif family == "json":
@@ -336,7 +336,7 @@ def documents(draw: st.DrawFn) -> tuple[bytes, str]:
     else:
         data = draw(nasty_valid_maps())
         suffix = draw(st.sampled_from([".yaml", ".json"]))
-        text = _yaml(data) if suffix == ".yaml" else _json(data)
+        text = yaml_text(data) if suffix == ".yaml" else json_text(data)
         if draw(st.integers(0, 2)) > 0:
             return text.encode("utf-8"), suffix
     encoding = draw(

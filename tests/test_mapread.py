@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hostile import mutated_maps, text_documents, yaml_text
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from strategies import map_data
 
 from wb_fhir import limits
@@ -248,6 +251,23 @@ def test_both_parsers_read_what_we_write_alike(data: dict[str, Any]) -> None:
     libyaml = parse_yaml(text, "x", libyaml=_libyaml())
     assert libyaml == parse_yaml(text, "x", libyaml=False)
     assert map_from_data(libyaml) == wmap
+
+
+def _outcome(text: str, libyaml: bool) -> tuple[str, Any]:
+    """What reading gives: the data, or the line of the refusal (the two parsers word some
+    syntax errors differently, and may point at different columns of the same line)."""
+    try:
+        return "read", parse_yaml(text, "m.yaml", libyaml=libyaml)
+    except InputError as exc:
+        line = re.match(r"m\.yaml: (line \d+), column \d+: ", str(exc))
+        return "refused", line.group(1) if line else str(exc)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(text_documents().map(lambda doc: doc[0]), mutated_maps().map(yaml_text)))
+def test_both_parsers_agree_on_hostile_yaml(text: str) -> None:
+    """The pure-Python fallback reads and refuses what libyaml does, on the same line."""
+    assert _outcome(text, _libyaml()) == _outcome(text, False)
 
 
 @pytest.mark.parametrize(
