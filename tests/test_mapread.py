@@ -327,3 +327,19 @@ def test_json_and_yaml_agree_on_a_map() -> None:
     wmap = load_map(ROOT / "examples" / "figure1.yaml")
     assert parse_text(dumps_map(wmap, "json"), "x", fmt="json") == json.loads(dumps_map(wmap, "json"))
     assert map_from_data(parse_text(dumps_map(wmap, "json"), "x", fmt="json")) == wmap
+
+
+def test_without_libyaml_the_pure_parser_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wb_fhir import _mapread
+
+    used: list[str] = []
+
+    class Spy(yaml.BaseLoader):
+        def __init__(self, stream: str) -> None:
+            used.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(_mapread, "_Parser", None)
+    monkeypatch.setattr(yaml, "BaseLoader", Spy)
+    assert parse_yaml("a: [1, 0x40]", "m.yaml") == {"a": [1, "0x40"]}
+    assert used == ["a: [1, 0x40]"]
