@@ -658,3 +658,9 @@ def test_many_problems_are_ordered_in_linear_time() -> None:
     found = problems_of(data)
     assert found[0].startswith("k0: unknown key (allowed here: ")
     assert found[-1] == "... and 99,800 more problems"
+
+
+def test_a_leading_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbfsubject: {nhs_number: '9434765919'}\ndate: 2026-01-01\n")
+    assert load_map(path).subject.nhs_number == "9434765919"

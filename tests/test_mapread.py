@@ -152,6 +152,7 @@ def test_keys_are_text_and_aliases_are_shared(text: str, expected: Any, libyaml:
         ("a: b\x01c", "m.yaml: line 1, column 5: the character U+0001 is not allowed in YAML"),
         ("a: b\n\nc: d\x7f", "m.yaml: line 3, column 5: the character U+007F is not allowed in YAML"),
         ("a: \ufffe", "m.yaml: line 1, column 4: the character U+FFFE is not allowed in YAML"),
+        ("a: 1\n\ufeffb: 2", "m.yaml: line 2, column 1: the character U+FEFF is not allowed in YAML"),
         ('a: "\\ud800"', "not valid YAML: found invalid Unicode character escape code"),
         ('a: "\\ud83d\\ude00"', "not valid YAML: found invalid Unicode character escape code"),
         ("a: [b", "not valid YAML"),

@@ -45,8 +45,9 @@ _FLOAT = re.compile(
 PLAIN_FLOAT = re.compile(rf"^(?:{_FLOAT.pattern})$")
 """A plain scalar the loader reads as a number with a point (a writer must quote such text)."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# What YAML allows in a stream (libyaml and PyYAML agree on it, apart from the BOM, which
-# only the pure-Python reader takes inside a document): refused up front, the same for both.
+# What YAML allows in a stream, but U+FEFF (a byte order mark), which libyaml and PyYAML read
+# differently inside a document (a file's leading one is taken off when it is read). Anything
+# else is refused up front, the same for both parsers.
 _NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 
