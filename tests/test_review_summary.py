@@ -66,7 +66,7 @@ def test_sign_posts_by_asset_name_and_goal_progress_with_dates() -> None:
         ("Green gym volunteering", "Spend more time outside the house", "Attended"),
         ("Recovery College courses", "Try an evening class", "Suggested"),
     ]
-    assert rows[0]["status"].endswith("since 2026-06-12")
+    assert rows[0]["status"].endswith("since 12 June 2026")
     no_names = review_context([OLD, NEW], asset_names={})
     assert no_names["follow_up"]["rows"][0]["asset"] == "green-gym"  # not in the directory: the id
     html = review_html([OLD, NEW], asset_names=ASSETS.names)

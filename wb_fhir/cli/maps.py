@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from wb_fhir._files import atomic_write
+from wb_fhir._files import atomic_write, json_chunks, shown
 from wb_fhir._resources import data_dir
 from wb_fhir.assets import assets_from_data, is_asset_directory, load_assets
 from wb_fhir.cli._common import map_paths
@@ -48,11 +48,11 @@ def validate(maps: tuple[str, ...], as_json: bool, assets_file: str | None) -> N
             )
             if not as_json:
                 for p in exc.problems:
-                    click.echo(f"{path}: {p}", err=True)
+                    click.echo(f"{shown(path)}: {p}", err=True)
             continue
         report.append({"file": str(path), "valid": True, "problems": []})
         if not as_json:
-            click.echo(f"ok  {path}: {line}")
+            click.echo(f"ok  {shown(path)}: {line}")
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     bad = sum(1 for r in report if not r["valid"])
@@ -65,8 +65,8 @@ def validate(maps: tuple[str, ...], as_json: bool, assets_file: str | None) -> N
 def _check_file(path: Path, assets: frozenset[str] | None) -> str:
     data = load_data(path)
     if is_asset_directory(data):
-        return f"community asset directory, {len(assets_from_data(data, str(path)).assets)} asset(s)"
-    return _one_line(map_from_data(data, source=str(path), assets=assets))
+        return f"community asset directory, {len(assets_from_data(data, shown(path)).assets)} asset(s)"
+    return _one_line(map_from_data(data, source=shown(path), assets=assets))
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -142,7 +142,10 @@ def demo(output: Path | None) -> None:
     click.echo(f"\nreview pair, what changed from {pair[0].date} to {pair[1].date}:")
     click.echo(format_changes(changes), nl=False)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot make the folder: {exc.strerror or exc}", shown(output)) from None
         atomic_write(output / "summary.txt", ("\n".join(texts) + "\n").encode("utf-8"))
         with click.progressbar(maps, label="drawing and bundling the examples", file=sys.stderr) as bar:
             for path, wmap in bar:
@@ -151,7 +154,7 @@ def demo(output: Path | None) -> None:
                 for drawing in drawn:
                     atomic_write(output / f"{stem}{drawing.suffix}", drawing.data)
                 bundle = transaction_bundle(wmap, attachments=drawn, asset_names=assets.names)
-                atomic_write(output / f"{stem}.bundle.json", (json.dumps(bundle, indent=2) + "\n").encode("utf-8"))
+                atomic_write(output / f"{stem}.bundle.json", json_chunks(bundle))
         html = review_html(pair, asset_names=assets.names)
         atomic_write(output / "review.html", html.encode("utf-8"))
         atomic_write(output / "review.pdf", html_to_pdf(html))

@@ -189,15 +189,16 @@ def follow_up_context(newest: WellbeingMap, asset_names: Mapping[str, str]) -> d
             {
                 "asset": r.asset_name,
                 "reason": r.reason_label,
-                "status": f"{display(r.status)} since {r.since.isoformat()}",
+                "status": f"{display(r.status)} since {_date(r.since)}",
                 "note": r.note if r.status is SignpostStatus.DECLINED else None,
-                "steps": "; ".join(f"{display(status).lower()} {day.isoformat()}" for status, day in r.steps) or "-",
+                "steps": "; ".join(f"{display(status).lower()} {_date(day)}" for status, day in r.steps) or "-",
                 "state": state_text[r.state],
-                "when": r.due.isoformat() if r.due else "",
+                "when": _date(r.due),
             }
             for r in rows
         ],
         "followed_up": sum(r.state is FollowUpState.FOLLOWED_UP for r in rows),
+        "of": _count(len(rows), "sign-post", "sign-posts"),
         "overdue": sum(r.state is FollowUpState.OVERDUE for r in rows),
         "days": FOLLOW_UP_DAYS,
     }
