@@ -52,7 +52,7 @@ def _loopback(host: str) -> bool:
     multiple=True,
     help="Host name the app may be reached by (repeatable; loopback names and --host are always allowed).",
 )
-@server_options()
+@server_options(command_deadline=False)
 @collect_server_options
 def serve(
     host: str,
