@@ -291,6 +291,8 @@ def _exchange(
         try:
             response = session.send(request, timeout=timeout, allow_redirects=False, **settings)
             _read(response, bounds)
+            if watch.fired:  # cut off mid-headers, http.client may take what it had for a whole answer
+                raise DeadlineExceeded
             return response
         except (DeadlineExceeded, TooLarge, WriteFailed):
             raise
