@@ -23,6 +23,7 @@ from wb_fhir.errors import ServerError
 from wb_fhir.report.dataset import Dataset
 from wb_fhir.sync import FhirClient
 from wb_fhir.sync.client import RawAnswer
+from wb_fhir.sync.scrub import scrub
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def _poll(
             raise ServerError(f"$export did not finish within {wait:.0f} s")
         progress = response.headers.get("X-Progress")
         if progress:
-            say(f"$export: {progress[:80]}")
+            say(f"$export: {scrub(' '.join(progress[:80].split()))}")
         asked = response.headers.get("Retry-After", "")
         delay = min(float(asked), max_poll) if asked.isdigit() else min(delay * 1.5, max_poll)
         sleep(delay)

@@ -388,8 +388,8 @@ class FhirClient:
         if origin(url) != origin(self.base_url):
             raise ServerError(f"refusing to follow {safe_url(url)}: it is not on the server {self.base_url}")
 
-    def _scrub(self, text: str) -> str:
-        """Scrub a message, also of the credentials this client sends (a server may echo them)."""
+    def scrub(self, text: str) -> str:
+        """Text fit to print or store: scrubbed (:mod:`wb_fhir.sync.scrub`), also of this client's credentials."""
         secrets = self.auth.secrets() if isinstance(self.auth, Auth) else frozenset()
         return Scrubber(secrets=secrets)(text) if secrets else scrub(text)
 
@@ -435,8 +435,8 @@ class FhirClient:
         if detail and detail != reason:
             message += "\n" + detail
         # Diagnostics may echo what was sent (an NHS number in a search, a token): never shown, nor kept.
-        message = self._scrub(message)
-        kept = _scrub_strings(outcome, self._scrub) if outcome is not None else None
+        message = self.scrub(message)
+        kept = _scrub_strings(outcome, self.scrub) if outcome is not None else None
         if status in (401, 403):
             hint = "the server refused the credentials" if status == 401 else "not allowed for these credentials"
             return AuthError(f"{message}\n({hint})", status=status, outcome=kept)
