@@ -324,18 +324,15 @@ class SmartBackendAuth(Auth):
             detail = ""
             if isinstance(body, dict) and body.get("error"):
                 # OAuth errors (RFC 6749 5.2) name a code and a description; a hostile one may echo a secret.
-                detail = f": {_short(body['error'])}" + (
-                    f" ({_short(body['error_description'])})" if body.get("error_description") else ""
+                detail = f": {self._shown(body['error'])}" + (
+                    f" ({self._shown(body['error_description'])})" if body.get("error_description") else ""
                 )
             elif not isinstance(body, dict):
                 detail = ": the answer is not a JSON object"
-            raise AuthError(f"{where} failed: {response.status_code}{self._scrub(detail)}", status=response.status_code)
+            raise AuthError(f"{where} failed: {response.status_code}{detail}", status=response.status_code)
         return body
 
-    def _scrub(self, text: str) -> str:
-        return Scrubber(secrets=self.secrets())(text)
-
-
-def _short(value: object, limit: int = 200) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[:limit] + "..."
+    def _shown(self, value: object, limit: int = 200) -> str:
+        """A server's words for a message: on one line, scrubbed (then cut, so no secret is cut in half)."""
+        text = Scrubber(secrets=self.secrets())(" ".join(str(value).split()))
+        return text if len(text) <= limit else text[:limit] + "..."

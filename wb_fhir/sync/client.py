@@ -400,8 +400,9 @@ class FhirClient:
             return None
         ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype not in _JSON_TYPES:
+            shown = _short(self.scrub(ctype)) or "no content type"
             raise ServerError(
-                f"{method} {safe_url(url)} answered {response.status_code} with {_short(ctype) or 'no content type'}, "
+                f"{method} {safe_url(url)} answered {response.status_code} with {shown}, "
                 "not FHIR JSON: is this the FHIR base URL (no proxy or login page in the way)?",
                 status=response.status_code,
             )
@@ -429,7 +430,7 @@ class FhirClient:
                 outcome = value
         except ValueError:
             pass
-        reason = _short(response.reason or "")
+        reason = _short(self.scrub(response.reason or ""))
         detail = outcome_text(outcome) if outcome else reason
         message = f"{method} {safe_url(url)} failed: {status} {reason}".rstrip() + note
         if detail and detail != reason:
