@@ -76,8 +76,8 @@ def open_private_sqlite(
 ) -> sqlite3.Connection:
     """Open (or create) a private SQLite database in WAL mode with full sync; errors in words.
 
-    ``what`` names the database in messages ("the outbox"); ``setting`` is what an error
-    names for advice (how to check or move a damaged one aside).
+    ``what`` names the database in messages ("the outbox"); ``setting`` is what the error
+    about a *damaged* database names, for advice (how to check it, or move it aside).
     """
     try:
         make_private_folder(path.parent)
@@ -97,22 +97,23 @@ def open_private_sqlite(
 
 
 def database_error(exc: BaseException, what: str, path: Path, setting: str | None = None) -> InputError:
-    """An error of SQLite or the file system, as a message that says what is wrong with the database."""
+    """An error of SQLite or the file system, as a message that says what is wrong with the database.
+
+    ``setting`` goes with damage only: a read-only or busy database needs no repair.
+    """
     text = str(exc) or type(exc).__name__
     lowered = text.lower()
     if isinstance(exc, sqlite3.DatabaseError) and any(word in lowered for word in _DAMAGED):
         return InputError(f"{what} is damaged ({text})", str(path), setting=setting)
     if isinstance(exc, PermissionError) or any(word in lowered for word in _READ_ONLY):
         return InputError(
-            f"{what} cannot be written ({text}): is the file or its folder read-only, or someone else's?",
-            str(path),
-            setting=setting,
+            f"{what} cannot be written ({text}): is the file or its folder read-only, or someone else's?", str(path)
         )
     if isinstance(exc, sqlite3.OperationalError) and "locked" in lowered:
         return InputError(f"{what} is busy: another wb-fhir is using it ({text}); try again", str(path))
     if isinstance(exc, OSError):
-        return InputError(f"{what} cannot be opened: {exc.strerror or text}", str(path), setting=setting)
-    return InputError(f"{what} cannot be used: {text}", str(path), setting=setting)
+        return InputError(f"{what} cannot be opened: {exc.strerror or text}", str(path))
+    return InputError(f"{what} cannot be used: {text}", str(path))
 
 
 def move_aside(path: Path, *, now: datetime | None = None) -> Path:
