@@ -9,8 +9,9 @@ double, a proxy library) keeps its own; its answers are still read in chunks and
 the deadline between them.
 
 The answer is read as a stream and refused past its cap: the ``Content-Length`` first, then
-what actually arrives, counted after decompression. It is kept as bytes, for the caller to
-parse once, or written chunk by chunk into a file.
+what actually arrives, counted after decompression. It is kept in one buffer (never joined
+into a second copy), for the caller to decode and parse once, or written chunk by chunk into a
+file.
 
 Redirects are never left to requests: :func:`send` follows them itself, for reads only (GET,
 HEAD), only within the origin (scheme, host, port) of the URL first asked, at most
@@ -312,7 +313,8 @@ def _read(response: requests.Response, bounds: Bounds) -> None:
     if length.isdigit() and int(length) > cap:
         raise TooLarge(cap, int(length))
     size = 0
-    parts: list[bytes] = []
+    # One growing buffer: a large one grows in place (realloc), so the answer is never held twice here.
+    body = bytearray()
     for chunk in response.iter_content(CHUNK):
         size += len(chunk)
         if size > cap:
@@ -324,10 +326,11 @@ def _read(response: requests.Response, bounds: Bounds) -> None:
             except OSError as exc:
                 raise WriteFailed(exc) from None
         else:
-            parts.append(chunk)
+            body += chunk
         if time.monotonic() >= bounds.ends:
             raise DeadlineExceeded
-    response._content = b"".join(parts)
+    # A bytearray where requests keeps bytes: read from, never copied into bytes (a second whole copy).
+    response._content = body  # type: ignore[assignment]
 
 
 def translate(exc: BaseException) -> Exception:

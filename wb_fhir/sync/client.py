@@ -398,6 +398,7 @@ class FhirClient:
         content = response.content
         if not content or content.isspace():
             return None
+        size = len(content)
         ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype not in _JSON_TYPES:
             shown = _short(self.scrub(ctype)) or "no content type"
@@ -406,12 +407,13 @@ class FhirClient:
                 "not FHIR JSON: is this the FHIR base URL (no proxy or login page in the way)?",
                 status=response.status_code,
             )
+        del content
         try:
-            value = _parse(content)
+            value = _parse(_take_text(response))
         except ValueError as exc:
             raise ServerError(
                 f"{method} {safe_url(url)} answered {response.status_code} with {exc} "
-                f"({len(content)} bytes): the answer was cut short or is not FHIR",
+                f"({size} bytes): the answer was cut short or is not FHIR",
                 status=response.status_code,
             ) from None
         if not isinstance(value, dict) or "resourceType" not in value:
@@ -425,7 +427,7 @@ class FhirClient:
         status = response.status_code
         outcome: dict[str, Any] | None = None
         try:
-            value = _parse(response.content)
+            value = _parse(_take_text(response))
             if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
                 outcome = value
         except ValueError:
@@ -576,10 +578,26 @@ def _body(response: FhirResponse) -> dict[str, Any]:
     return response.body
 
 
-def _parse(content: bytes) -> Any:
-    """JSON parsed once from the bytes as they came; a ValueError saying why it is not acceptable."""
+def _take_text(response: requests.Response) -> str:
+    """The answer as text, taken out of the response: its bytes are freed before the text is parsed.
+
+    An answer is held at most twice (bytes, then text; then text and what it parses into), not
+    the five times of reading, joining, stripping, decoding and parsing copies.
+    """
+    content = response.content
+    response._content = b""
     try:
-        value = json.loads(content)
+        return content.decode(json.detect_encoding(content), "surrogatepass")
+    except (UnicodeDecodeError, TypeError):
+        return ""
+
+
+def _parse(text: str) -> Any:
+    """JSON parsed once; a ValueError saying why it is not acceptable."""
+    if not text:
+        raise ValueError("text that is not UTF-8 JSON")
+    try:
+        value = json.loads(text)
     except RecursionError:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     except ValueError:
