@@ -62,18 +62,20 @@ class Limits:
 
 
 class Deadline:
-    """A wall-clock end shared by every request of one command (``None`` seconds: no end)."""
+    """A wall-clock end shared by every request of one command (``None`` seconds: no end).
 
-    def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+    It starts when made; ``ends`` is on the ``time.monotonic`` clock, as every request's own end.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
         if seconds is not None and seconds <= 0:
             raise InputError("the command deadline must be more than 0 seconds", setting="command_deadline")
         self.seconds = seconds
-        self._clock = clock
-        self.ends = math.inf if seconds is None else clock() + seconds
+        self.ends = math.inf if seconds is None else time.monotonic() + seconds
 
     def remaining(self) -> float:
         """Seconds left (``inf`` when there is no deadline)."""
-        return self.ends - self._clock()
+        return self.ends - time.monotonic()
 
     def __repr__(self) -> str:
         return f"Deadline({self.seconds!r})"
