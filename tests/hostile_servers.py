@@ -15,8 +15,12 @@ import datetime
 import gzip
 import ipaddress
 import json
+import os
+import shutil
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -295,3 +300,38 @@ def self_signed(folder: Path) -> tuple[ssl.SSLContext, Path]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     return context, cert_path
+
+
+# --- a hostile disk ------------------------------------------------------------------------------
+
+
+def read_only_run(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """Run wb-fhir with ``folder`` read-only: by its mode, or, for root (who writes anything), in a
+    mount namespace of its own where the folder is mounted read-only (nothing outside it changes)."""
+    command = [sys.executable, "-m", "wb_fhir", *args]
+    if os.geteuid() != 0:
+        for each in folder.iterdir():
+            os.chmod(each, 0o400)
+        os.chmod(folder, 0o500)
+    else:
+        unshare = shutil.which("unshare")
+        if unshare is None:
+            pytest.skip("root, and no unshare(1) to make a read-only mount")
+        script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"'
+        command = [
+            unshare,
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(folder),
+            *command,
+        ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    if os.geteuid() == 0 and ("mount:" in done.stderr or "unshare:" in done.stderr):
+        pytest.skip(f"cannot make a read-only mount here: {done.stderr.strip()[:200]}")
+    return done

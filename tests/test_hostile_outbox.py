@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hostile_servers import Exchange, HostileServer, bundle
+from hostile_servers import Exchange, HostileServer, bundle, read_only_run
 
 from wb_fhir.cli import main
 from wb_fhir.errors import InputError
@@ -218,38 +215,6 @@ def test_open_private_sqlite_refuses_damage_in_words(tmp_path: Path) -> None:
 
 
 # --- read-only --------------------------------------------------------------------------------------
-
-
-def read_only_run(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
-    """Run wb-fhir with ``folder`` read-only: by its mode, or, for root (who writes anything), in a
-    mount namespace of its own where the folder is mounted read-only (nothing outside it changes)."""
-    command = [sys.executable, "-m", "wb_fhir", *args]
-    if os.geteuid() != 0:
-        for each in folder.iterdir():
-            os.chmod(each, 0o400)
-        os.chmod(folder, 0o500)
-    else:
-        unshare = shutil.which("unshare")
-        if unshare is None:
-            pytest.skip("root, and no unshare(1) to make a read-only mount")
-        script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && shift && exec "$@"'
-        command = [
-            unshare,
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            script,
-            "sh",
-            str(folder),
-            *command,
-        ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    if os.geteuid() == 0 and ("mount:" in done.stderr or "unshare:" in done.stderr):
-        pytest.skip(f"cannot make a read-only mount here: {done.stderr.strip()[:200]}")
-    return done
 
 
 def test_a_read_only_outbox_is_a_clear_error_with_exit_2(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from hostile_servers import Exchange, HostileServer, bundle
+from hostile_servers import Exchange, HostileServer, bundle, read_only_run
 
 from wb_fhir.cli import main
 from wb_fhir.sync.pull import file_id
@@ -123,3 +123,16 @@ def test_output_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
 )
 def test_file_ids_are_fhir_ids_that_are_safe_file_names(value: Any, ok: bool) -> None:
     assert (file_id({"id": value}) == value) is ok
+
+
+def test_output_that_is_read_only_is_a_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with HostileServer(record([goal("g-1", 1)])) as server:
+        args = ["pull", "--patient", NHS, "-o", str(out), "--server", server.url + "/fhir"]
+        done = read_only_run([*args, "--outbox", str(tmp_path / "o.sqlite")], out)
+    os.chmod(out, 0o700)
+    assert done.returncode == 2, done.stderr
+    assert "cannot make the folder: Read-only file system" in done.stderr or "Permission denied" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert list(out.iterdir()) == []
