@@ -73,7 +73,8 @@ def server_options(
                 type=click.FloatRange(min=0.1),
                 default=LIMITS.request_seconds,
                 show_default=True,
-                help="Most seconds one request may take in all: connecting, sending, reading, retries.",
+                help="Most seconds one request may take in all: connecting, sending, reading, retries "
+                "(at least --timeout).",
             ),
             click.option(
                 "--max-response-mb",
@@ -138,7 +139,8 @@ def make_client(opts: dict[str, Any]) -> FhirClient | None:
     base = check_base_url(server, allow_insecure_http=insecure)
     timeouts = Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"])
     limits = Limits(
-        request_seconds=opts.get("deadline") or LIMITS.request_seconds,
+        # A read allowed longer than the request itself would never get its time: the longer wins.
+        request_seconds=max(opts.get("deadline") or LIMITS.request_seconds, opts["timeout"]),
         max_response_bytes=int((opts.get("max_response_mb") or LIMITS.max_response_bytes / MIB) * MIB),
     )
     # The command's clock starts with its client; 0 (or a command without the option) is no limit.
