@@ -78,7 +78,7 @@ def test_validate_bad_file_exits_2_with_places(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"ok  {FIGURE1}" in result.stdout
     assert f"{bad}: connections[0].category: 'park' is not a category of a person" in result.stderr
-    assert result.stderr.strip().endswith("1 of 2 file(s) have problems")
+    assert result.stderr.strip().endswith("1 of 2 files has problems")
     assert "Traceback" not in result.output
 
 

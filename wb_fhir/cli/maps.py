@@ -58,7 +58,9 @@ def validate(maps: tuple[str, ...], as_json: bool, assets_file: str | None) -> N
     bad = sum(1 for r in report if not r["valid"])
     if bad:
         if not as_json:
-            click.echo(f"{bad} of {len(report)} file(s) have problems", err=True)
+            click.echo(
+                f"{bad} of {_plural(len(report), 'file', 'files')} {'has' if bad == 1 else 'have'} problems", err=True
+            )
         raise click.exceptions.Exit(2)
 
 

@@ -105,7 +105,7 @@ def _loopback(host: str) -> bool:
     metavar="URL",
     help="CDS Hooks: /cds-services as the EHR calls it (default: beside --launch-redirect-uri).",
 )
-@server_options()
+@server_options(command_deadline=False)
 @collect_server_options
 def serve(
     host: str,
