@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
 import signal
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from click.testing import CliRunner
 from hostile import documents
 from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
+from peak_run import peak_mb
 
 from wb_fhir import limits
 from wb_fhir.cli import main as cli
@@ -146,8 +146,8 @@ def main() -> None:
         check(document)
 
     run()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"documents": sum(TALLY.values()), **TALLY, "peak_rss_mb": round(peak_mb)}))
+    peak = peak_mb()
+    print(json.dumps({"documents": sum(TALLY.values()), **TALLY, "peak_rss_mb": round(peak)}))
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from wb_fhir.assets import (
     save_assets,
     user_directory_path,
 )
+from wb_fhir.assets.followup import FollowUpState, state_on
 from wb_fhir.cli import main
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import parse_text
-from wb_fhir.terminology import ASSET_CONNECTION_CATEGORIES, AssetCategory
+from wb_fhir.terminology import ASSET_CONNECTION_CATEGORIES, AssetCategory, SignpostStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -181,3 +182,7 @@ def test_validate_recognises_a_directory_and_reports_its_problems(tmp_path: Path
     result = CliRunner().invoke(main, ["validate", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}: assets[0].opening[0]: 'mon 12:00-10:00' closes before it opens" in result.stderr
+
+
+def test_follow_up_at_the_end_of_the_calendar_is_due_on_the_last_day() -> None:
+    assert state_on(SignpostStatus.AGREED, date.max, None, date.max) == (date.max, FollowUpState.DUE)

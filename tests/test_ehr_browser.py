@@ -123,6 +123,7 @@ def test_an_ehr_launch_opens_the_persons_map_from_the_record_and_saves_it_as_the
 
     # the app opens on the person, with a map drafted from the record
     page.get_by_role("heading", name="Wellbeing network map").wait_for()
+    page.wait_for_selector("#editor[data-ready=yes]")  # the editor has filled its fields
     assert page.url.startswith(f"{base}/maps/")
     assert page.get_by_text("Opened from the care record by Alex Jones").is_visible()
     nhs = page.get_by_label("NHS number")

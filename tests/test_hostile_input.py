@@ -15,11 +15,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -34,40 +32,25 @@ MEMORY_BUDGET_MB = 500
 """No command may need more than this for any map the loader accepts."""
 
 
-def _limited(address_space_mb: int, cpu_seconds: int) -> Any:
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (address_space_mb * MB, address_space_mb * MB))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-
-    return apply
-
-
 def run_limited(
     args: list[str], *, address_space_mb: int = 3000, cpu_seconds: int = 300, env: dict[str, str] | None = None
 ) -> tuple[int, str, str, float]:
-    """Run a child under limits: its exit code, stdout, stderr and peak memory (MB)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(
-            args,
-            stdout=out,
-            stderr=err,
-            preexec_fn=_limited(address_space_mb, cpu_seconds),
+    """Run ``python ARGS...`` under limits (tests/peak_run.py): exit code, stdout, stderr, peak memory (MB)."""
+    assert args[0] == sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "peak.json"
+        run = [sys.executable, str(ROOT / "tests" / "peak_run.py"), str(report), str(address_space_mb)]
+        # a guard against a child that sleeps; CPU time is limited by the child's own limit
+        done = subprocess.run(
+            [*run, str(cpu_seconds), *args[1:]],
+            capture_output=True,
             env={**os.environ, **(env or {})},
             cwd=ROOT,
+            timeout=cpu_seconds * 4,
+            check=False,
         )
-        # a guard against a child that sleeps; CPU time is limited by the child's own limit
-        timer = threading.Timer(cpu_seconds * 4, child.kill)
-        timer.start()
-        try:
-            # wait4, not Popen.wait: it gives the peak memory of exactly this child
-            _pid, status, usage = os.wait4(child.pid, 0)
-        finally:
-            timer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-    return child.returncode, stdout, stderr, usage.ru_maxrss / 1024
+        peak = json.loads(report.read_text())["peak_mb"] if report.exists() else float("nan")
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"), peak
 
 
 @pytest.mark.slow

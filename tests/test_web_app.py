@@ -109,7 +109,10 @@ def test_save_checks_like_validate_and_says_where_in_plain_words(tmp_path: Path)
     assert {"path": "ties[0].to", "place": "Tie 1: to", "message": "'nobody' names no connection"} in problems
     data["connections"][2]["ring"] = 7
     answer = client.post(f"/api/maps/{record}/save", json={"data": data, "rev": 4}, headers={"X-CSRF-Token": token})
-    ring = answer.json()["problems"][0]
+    # every problem in one run, in the order of the map
+    problems = answer.json()["problems"]
+    assert [p["path"] for p in problems] == ["subject.nhs_number", "connections[2].ring", "ties[0].to"]
+    ring = problems[1]
     assert ring["place"] == "Connection 3 (GP): ring"
     assert "7 is not one of 1..3" in ring["message"]
     assert MapStore(tmp_path / "maps.sqlite").latest(record) is None

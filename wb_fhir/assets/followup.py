@@ -91,7 +91,10 @@ def state_on(
     """The due date and the state of a sign-post with this status, since this date, on the day ``on``."""
     if status in FOLLOWED_UP:
         return None, FollowUpState.FOLLOWED_UP
-    due = follow_up_by or since + timedelta(days=FOLLOW_UP_DAYS)
+    # near the end of the calendar (a map dated 9999-12-31) the due date is the last day there is
+    due = follow_up_by or (
+        since + timedelta(days=FOLLOW_UP_DAYS) if since <= date.max - timedelta(days=FOLLOW_UP_DAYS) else date.max
+    )
     state = FollowUpState.OVERDUE if due < on else FollowUpState.DUE if due == on else FollowUpState.OPEN
     return due, state
 
