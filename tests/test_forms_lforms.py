@@ -14,12 +14,18 @@ from typing import Any
 
 import pytest
 from browser import JS_DIR, PageLog, npm_packages, open_page
+from click.testing import CliRunner
+from lforms_ui import LFormsUser
 
+from wb_fhir.cli import main
 from wb_fhir.conformance.questionnaire import build_questionnaire
 from wb_fhir.fhir import extract_map, observations, questionnaire_response
 from wb_fhir.mapfile import load_map, map_to_data
+from wb_fhir.model import Subject
+from wb_fhir.terminology import NHS_NUMBER_SYSTEM
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+FILLED_BY_HAND = Path(__file__).resolve().parent / "forms" / "filled-in-lforms.yaml"
 MAPS = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.yaml") if p.name != "assets.yaml")
 
 pytestmark = pytest.mark.slow
@@ -170,3 +176,33 @@ def test_population_from_the_patient_launch_context(page: tuple[Any, PageLog]) -
         "Patient/sam",
         "Sam Taylor",
     )
+
+
+def _patient(subject: Subject) -> dict[str, Any]:
+    """The Patient resource the record holds for ``subject`` (the filler's launch context)."""
+    assert subject.fhir_id and subject.nhs_number and subject.display
+    given, family = subject.display.rsplit(" ", 1)
+    return {
+        "resourceType": "Patient",
+        "id": subject.fhir_id.removeprefix("Patient/"),
+        "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": subject.nhs_number}],
+        "name": [{"given": [given], "family": family}],
+    }
+
+
+def test_a_whole_map_entered_through_the_form_extracts_to_the_expected_map(
+    page: tuple[Any, PageLog], tmp_path: Path
+) -> None:
+    p, log = page
+    expected = load_map(FILLED_BY_HAND)
+    _show(p, launch={"patient": _patient(expected.subject)})
+    LFormsUser(p).enter(expected)
+    response = p.evaluate("() => wbRead().response")  # as a trust's page stores it, without subject
+    (tmp_path / "response.json").write_text(json.dumps(response), encoding="utf-8")
+    run = CliRunner().invoke(main, ["extract", str(tmp_path / "response.json"), "-o", str(tmp_path / "map.yaml")])
+    assert run.exit_code == 0, run.output
+    assert "warning" not in run.output
+    extracted = load_map(tmp_path / "map.yaml")
+    assert map_to_data(extracted) == map_to_data(expected)
+    assert extracted.id == expected.id
+    assert log.errors == []
