@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from lforms_ui import LFormsUser
 
 from wb_fhir.cli import main
 from wb_fhir.conformance.questionnaire import build_questionnaire
-from wb_fhir.fhir import extract_map, observations, questionnaire_response
+from wb_fhir.fhir import extract_map, observations, populate, questionnaire_response
 from wb_fhir.mapfile import load_map, map_to_data
 from wb_fhir.model import Subject
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM
@@ -205,4 +206,45 @@ def test_a_whole_map_entered_through_the_form_extracts_to_the_expected_map(
     extracted = load_map(tmp_path / "map.yaml")
     assert map_to_data(extracted) == map_to_data(expected)
     assert extracted.id == expected.id
+    assert log.errors == []
+
+
+def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, PageLog]) -> None:
+    p, log = page
+    patient = {
+        "resourceType": "Patient",
+        "id": "robin",
+        "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": "9434765919"}],
+        "name": [{"given": ["Robin"], "family": "Ahmed"}],
+    }
+    sister = {
+        "resourceType": "RelatedPerson",
+        "id": "aisha",
+        "patient": {"reference": "Patient/robin"},
+        "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "SIS"}]}],
+        "name": [{"given": ["Aisha"], "family": "Ahmed"}],
+    }
+    team = [
+        {
+            "resourceType": "CareTeam",
+            "status": "active",
+            "subject": {"reference": "Patient/robin"},
+            "participant": [{"role": [{"text": "CPN"}], "member": {"reference": "Practitioner/alex"}}],
+        },
+        {"resourceType": "Practitioner", "id": "alex", "name": [{"given": ["Alex"], "family": "Jones"}]},
+    ]
+    populated = populate(build_questionnaire(), patient, [sister], team, on=date(2026, 9, 14))
+    _show(p, populated, launch={"patient": patient})
+    shown = [
+        (
+            p.input_value(f"[id='connection.label/{n}/1']"),
+            p.is_checked(f"[id='connection.confirmed/{n}/1|false']"),
+        )
+        for n in (1, 2)
+    ]
+    assert shown == [("Aisha Ahmed", True), ("Alex Jones (CPN)", True)]  # each to confirm with the person
+    # the launch context's today() does not replace the date of the populated response
+    assert p.locator("[id='date/1'] input").input_value() == "09/14/2026"
+    response = p.evaluate("() => wbRead().response")
+    assert extract_map(response).map == extract_map(populated).map
     assert log.errors == []
