@@ -4,7 +4,8 @@ Debian's ``/usr/bin/chromium`` driven by Playwright for Python (Playwright's own
 is not used). :func:`open_page` serves a folder from 127.0.0.1, blocks and records every request to
 another origin, and records console errors and uncaught exceptions, so a test can assert both are
 empty. npm packages (``tests/js/package.json``) are installed by ``.ci/run``, or by
-:func:`npm_packages` on first use when npm is at hand.
+:func:`npm_packages` on first use when npm is at hand; :func:`bundle` builds a page's script
+from them (esbuild) for libraries that need a bundler, such as Smart Forms (React).
 
 Without Chromium, Playwright or npm the tests skip; with ``CI=true`` a skip is a failure.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -46,9 +48,10 @@ def unavailable(reason: str) -> None:
 
 
 def npm_packages() -> Path:
-    """``tests/js/node_modules``, installed with npm if it is not there yet."""
+    """``tests/js/node_modules``, installed with npm if any package of ``tests/js/package.json`` is missing."""
     modules = JS_DIR / "node_modules"
-    if not (modules / "lforms" / "package.json").exists():
+    wanted = json.loads((JS_DIR / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    if not all((modules / name / "package.json").exists() for name in wanted):
         npm = shutil.which("npm")
         if npm is None:
             unavailable("npm is needed to install the form fillers (tests/js/package.json)")
@@ -59,6 +62,29 @@ def npm_packages() -> Path:
             timeout=900,
         )
     return modules
+
+
+def bundle(entry: Path, folder: Path) -> None:
+    """Bundle a page's script (JSX, npm imports) into ``folder`` with esbuild: ``<stem>.js`` and ``<stem>.css``."""
+    esbuild = npm_packages() / ".bin" / "esbuild"
+    subprocess.run(
+        [
+            str(esbuild),
+            str(entry),
+            "--bundle",
+            "--minify",
+            "--format=iife",
+            "--jsx=automatic",
+            "--loader:.js=jsx",
+            "--loader:.woff=file",
+            "--loader:.woff2=file",
+            '--define:process.env.NODE_ENV="production"',
+            f"--outdir={folder}",
+            "--log-level=error",
+        ],
+        check=True,
+        timeout=600,
+    )
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
