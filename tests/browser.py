@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import io
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageChops, ImageStat
 
 CHROMIUM = Path(os.environ.get("WB_FHIR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -38,6 +40,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 JS_DIR = Path(__file__).resolve().parent / "js"
+REFERENCE = Path(__file__).resolve().parent / "reference" / "forms"
+REFRESH = os.environ.get("WB_FHIR_REFRESH_FORM_REFERENCES") == "1"
+MAX_MEAN_DIFFERENCE = 2.5
+"""Mean difference per colour channel (0-255) allowed: text anti-aliasing, not a changed form."""
 
 
 def unavailable(reason: str) -> None:
@@ -143,3 +149,31 @@ def open_page(folder: Path, path: str = "index.html") -> Iterator[tuple[Any, Pag
             yield page, log
         finally:
             browser.close()
+
+
+def _stored(png: bytes) -> Image.Image:
+    """A screenshot as references are kept: 256 colours (a form has few; a quarter of the bytes)."""
+    return Image.open(io.BytesIO(png)).convert("RGB").quantize(256).convert("RGB")
+
+
+def difference(a: Image.Image, b: Image.Image) -> float:
+    """The largest mean difference of one colour channel between two pictures of the same size."""
+    return float(max(ImageStat.Stat(ImageChops.difference(a, b)).mean))
+
+
+def assert_looks_like_reference(page: Any, name: str, out: Path, mask: tuple[Any, ...] = ()) -> None:
+    """The page's viewport equals ``tests/reference/forms/<name>.png`` (looked at when it was made).
+
+    The screenshot is also written to ``out`` to look at. ``mask`` hides what changes from day to
+    day (today's date). ``WB_FHIR_REFRESH_FORM_REFERENCES=1`` rewrites the reference: look at it.
+    """
+    png: bytes = page.screenshot(animations="disabled", caret="hide", mask=list(mask))
+    (out / f"{name}.png").write_bytes(png)
+    actual = _stored(png)
+    path = REFERENCE / f"{name}.png"
+    if REFRESH:
+        REFERENCE.mkdir(parents=True, exist_ok=True)
+        actual.convert("P", palette=Image.Palette.ADAPTIVE).save(path, optimize=True)
+    expected = Image.open(path).convert("RGB")
+    assert actual.size == expected.size, f"{out / name}.png is not the size of {path}"
+    assert difference(actual, expected) < MAX_MEAN_DIFFERENCE, f"{out / name}.png differs from {path}"

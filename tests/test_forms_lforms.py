@@ -14,9 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import JS_DIR, PageLog, npm_packages, open_page
+from browser import (
+    JS_DIR,
+    MAX_MEAN_DIFFERENCE,
+    REFERENCE,
+    PageLog,
+    assert_looks_like_reference,
+    difference,
+    npm_packages,
+    open_page,
+)
 from click.testing import CliRunner
 from lforms_ui import LFormsUser
+from PIL import Image
 
 from wb_fhir.cli import main
 from wb_fhir.conformance.questionnaire import build_questionnaire
@@ -74,9 +84,15 @@ def _coded_items_of(item: dict[str, Any], contained: dict[str, Any]) -> dict[str
     return out
 
 
-def test_renders_every_coded_question_with_its_options(page: tuple[Any, PageLog]) -> None:
+def _top(page: Any, element: str) -> None:
+    """Scroll so that the element is at the top of the viewport (for a screenshot of that part)."""
+    page.locator(f"[id='{element}']").evaluate("e => e.scrollIntoView({block: 'start'})")
+
+
+def test_renders_every_coded_question_with_its_options(page: tuple[Any, PageLog], tmp_path: Path) -> None:
     p, log = page
     _show(p)
+    assert_looks_like_reference(p, "lforms-empty", tmp_path, mask=(p.locator("[id='date/1']"),))
     expected = _coded_items(build_questionnaire()["item"])
     assert len(expected) == 12
     counts = p.evaluate("() => wbAnswerCounts()")
@@ -198,6 +214,8 @@ def test_a_whole_map_entered_through_the_form_extracts_to_the_expected_map(
     expected = load_map(FILLED_BY_HAND)
     _show(p, launch={"patient": _patient(expected.subject)})
     LFormsUser(p).enter(expected)
+    _top(p, "label-tie/1")
+    assert_looks_like_reference(p, "lforms-filled", tmp_path)  # ties and goals picked from the lists
     response = p.evaluate("() => wbRead().response")  # as a trust's page stores it, without subject
     (tmp_path / "response.json").write_text(json.dumps(response), encoding="utf-8")
     run = CliRunner().invoke(main, ["extract", str(tmp_path / "response.json"), "-o", str(tmp_path / "map.yaml")])
@@ -209,7 +227,7 @@ def test_a_whole_map_entered_through_the_form_extracts_to_the_expected_map(
     assert log.errors == []
 
 
-def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, PageLog]) -> None:
+def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, PageLog], tmp_path: Path) -> None:
     p, log = page
     patient = {
         "resourceType": "Patient",
@@ -243,8 +261,15 @@ def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, Pag
         for n in (1, 2)
     ]
     assert shown == [("Aisha Ahmed", True), ("Alex Jones (CPN)", True)]  # each to confirm with the person
+    _top(p, "label-connection/1")
+    assert_looks_like_reference(p, "lforms-populated", tmp_path)
     # the launch context's today() does not replace the date of the populated response
     assert p.locator("[id='date/1'] input").input_value() == "09/14/2026"
     response = p.evaluate("() => wbRead().response")
     assert extract_map(response).map == extract_map(populated).map
     assert log.errors == []
+
+
+def test_the_screenshot_comparison_catches_a_different_form() -> None:
+    empty, populated = (Image.open(REFERENCE / f"lforms-{name}.png").convert("RGB") for name in ("empty", "populated"))
+    assert difference(empty, populated) > MAX_MEAN_DIFFERENCE

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import JS_DIR, PageLog, bundle, open_page
+from browser import JS_DIR, PageLog, assert_looks_like_reference, bundle, open_page
 
 from wb_fhir.conformance.questionnaire import build_questionnaire
 from wb_fhir.fhir import extract_map, observations, populate, questionnaire_response
@@ -94,9 +94,16 @@ def _pick(page: Any, link: str, shown: str) -> None:
     page.locator("[role='listbox'] [role='option']", has_text=shown).first.click()
 
 
-def test_renders_every_coded_question_with_its_options(page: tuple[Any, PageLog]) -> None:
+def _top(page: Any, link: str) -> None:
+    """Scroll so that the item is at the top of the viewport (for a screenshot of that part)."""
+    _box(page, link).evaluate("e => e.scrollIntoView({block: 'start'})")
+
+
+def test_renders_every_coded_question_with_its_options(page: tuple[Any, PageLog], tmp_path: Path) -> None:
     p, log = page
     _show(p)
+    p.wait_for_load_state("networkidle")  # the fonts
+    assert_looks_like_reference(p, "smart-forms-empty", tmp_path)
     expected = _expansion_totals()
     assert len(expected) == 12
     shown: dict[str, int] = {}
@@ -155,7 +162,7 @@ def test_smart_forms_extracts_our_observations_field_by_field(page: tuple[Any, P
     assert log.errors == []
 
 
-def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, PageLog]) -> None:
+def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, PageLog], tmp_path: Path) -> None:
     p, log = page
     patient = {
         "resourceType": "Patient",
@@ -179,11 +186,13 @@ def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, Pag
     assert labels.first.input_value() == "Alex (CPN)"
     confirmed = _box(p, "connection.confirmed").locator("input[value='false']")
     assert confirmed.is_checked()  # to confirm with the person
+    _top(p, "connection")
+    assert_looks_like_reference(p, "smart-forms-populated", tmp_path)
     assert extract_map(_read(p)["response"]).map == extract_map(populated).map
     assert log.errors == []
 
 
-def test_what_smart_forms_cannot_do_yet(page: tuple[Any, PageLog]) -> None:
+def test_what_smart_forms_cannot_do_yet(page: tuple[Any, PageLog], tmp_path: Path) -> None:
     """Smart Forms 1.4.0 limits documented in docs/forms.md: when one fails, update the docs."""
     p, log = page
     wmap = load_map(EXAMPLES / "figure1.yaml")
@@ -196,6 +205,8 @@ def test_what_smart_forms_cannot_do_yet(page: tuple[Any, PageLog]) -> None:
     # enableWhen inside a repeating group is not applied to a loaded response: the categories
     # of figure 1's connections are hidden (their answers are kept, as the round trip shows)
     assert p.locator("[data-linkid^='connection.category']").count() == 0
+    _top(p, "tie")
+    assert_looks_like_reference(p, "smart-forms-loaded-ties", tmp_path)  # no ends to see or pick
     # initialExpression without Smart Forms' own population: the date is not prefilled
     _show(p)
     assert _box(p, "date").locator("input").input_value() == ""
