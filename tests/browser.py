@@ -1,7 +1,8 @@
 """Real headless Chromium for the browser tests: pages served from loopback, nothing else reachable.
 
-Debian's ``/usr/bin/chromium`` driven by Playwright for Python (Playwright's own browser download
-is not used). :func:`open_page` serves a folder from 127.0.0.1, blocks and records every request to
+Debian's ``/usr/bin/chromium`` driven by Playwright for Python: the session's browser, the
+``chromium`` fixture of ``web_support`` (one Playwright per session). :func:`open_page` serves a
+folder from 127.0.0.1 and opens it in a fresh context that blocks and records every request to
 another origin, and records console errors and uncaught exceptions, so a test can assert both are
 empty. npm packages (``tests/js/package.json``) are installed by ``.ci/run``, or by
 :func:`npm_packages` on first use when npm is at hand; :func:`bundle` builds a page's script
@@ -26,31 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image, ImageChops, ImageStat
+from web_support import unavailable
 
-CHROMIUM = Path(os.environ.get("WB_FHIR_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 JS_DIR = Path(__file__).resolve().parent / "js"
 REFERENCE = Path(__file__).resolve().parent / "reference" / "forms"
 REFRESH = os.environ.get("WB_FHIR_REFRESH_FORM_REFERENCES") == "1"
 MAX_MEAN_DIFFERENCE = 2.5
 """Mean difference per colour channel (0-255) allowed: text anti-aliasing, not a changed form."""
-
-
-def unavailable(reason: str) -> None:
-    """Skip on a laptop without the browser tools; fail in CI, where they must be installed."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true: {reason}")
-    pytest.skip(reason)
 
 
 def npm_packages() -> Path:
@@ -120,19 +104,14 @@ class PageLog:
 
 
 @contextmanager
-def open_page(folder: Path, path: str = "index.html") -> Iterator[tuple[Any, PageLog]]:
-    """A Chromium page at ``folder/path`` served from loopback; any other origin is refused and logged."""
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright for Python is missing (pip install -e '.[test]')")
+def open_page(chromium: Any, folder: Path, path: str = "index.html") -> Iterator[tuple[Any, PageLog]]:
+    """A page of ``chromium`` (the session's browser, fixture of ``web_support``) at ``folder/path``
+    served from loopback; any other origin is refused and logged."""
     log = PageLog()
-    with serve(folder) as origin, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with serve(folder) as origin:
+        context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="en-GB")
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page = context.new_page()
             page.on("console", lambda m: log.errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: log.errors.append(str(e)))
 
@@ -144,11 +123,11 @@ def open_page(folder: Path, path: str = "index.html") -> Iterator[tuple[Any, Pag
                     log.foreign.append(url)
                     route.abort()
 
-            page.route("**/*", guard)
+            context.route("**/*", guard)
             page.goto(f"{origin}/{path}")
             yield page, log
         finally:
-            browser.close()
+            context.close()
 
 
 def _stored(png: bytes) -> Image.Image:

@@ -51,8 +51,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(site: Path) -> Iterator[tuple[Any, PageLog]]:
-    with open_page(site) as (page, log):
+def page(chromium: Any, site: Path) -> Iterator[tuple[Any, PageLog]]:
+    with open_page(chromium, site) as (page, log):
         page.wait_for_function("() => !!(window.LForms && LForms.Util && LForms.FHIR && window.wbShow)")
         yield page, log
     assert log.foreign == [], "requests to another origin"

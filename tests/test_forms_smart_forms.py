@@ -40,8 +40,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(site: Path) -> Iterator[tuple[Any, PageLog]]:
-    with open_page(site) as (page, log):
+def page(chromium: Any, site: Path) -> Iterator[tuple[Any, PageLog]]:
+    with open_page(chromium, site) as (page, log):
         page.wait_for_function("() => window.wbReady === true")
         yield page, log
     assert log.foreign == [], "requests to another origin"
@@ -77,21 +77,31 @@ def _box(page: Any, link: str) -> Any:
     return page.locator(f"[data-linkid='{link}']").first
 
 
+def _listbox(page: Any, box: Any) -> Any:
+    """Open a drop-down (click it, as a person does) and return the list of options it shows."""
+    combobox = box.locator("[role='combobox']")
+    combobox.focus()
+    combobox.press("ArrowDown")  # opens it (a click toggles it, and races with a list just closed)
+    page.wait_for_function("(e) => e.getAttribute('aria-expanded') === 'true'", arg=combobox.element_handle())
+    return page.locator(f"[id='{combobox.get_attribute('aria-controls')}']")
+
+
 def _options(page: Any, link: str) -> int:
     """The options a coded question shows: its radio buttons or check boxes, else its drop-down's list."""
     box = _box(page, link)
     buttons = box.locator("input[type=radio], input[type=checkbox]")
     if buttons.count():
         return int(buttons.count())
-    box.locator("button[aria-label='Open']").click()
-    count = int(page.locator("[role='listbox'] [role='option']").count())
+    listbox = _listbox(page, box)
+    count = int(listbox.locator("[role='option']").count())
+    # not waited for to close: it sometimes opens again as the form re-renders; the next drop-down
+    # is opened by keyboard, which an open list cannot get in the way of
     page.keyboard.press("Escape")
     return count
 
 
 def _pick(page: Any, link: str, shown: str) -> None:
-    _box(page, link).locator("button[aria-label='Open']").click()
-    page.locator("[role='listbox'] [role='option']", has_text=shown).first.click()
+    _listbox(page, _box(page, link)).locator("[role='option']", has_text=shown).first.click()
 
 
 def _top(page: Any, link: str) -> None:
