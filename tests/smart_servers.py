@@ -317,6 +317,7 @@ def ehr_record(smart_auth: Any, smart_hapi: str, *, previous_map: bool = True) -
             subject=Subject(nhs_number=nhs, fhir_id=f"Patient/{patient}", display="Sam"),
             date=date.today() - timedelta(days=90),
             next_review=date.today() - timedelta(days=1),
+            id="",  # this person's own map id, not figure 1's
         )
         stored = requests.post(smart_hapi, json=map_bundle(previous, ()), headers=headers, timeout=300)
         assert stored.status_code == 200, stored.text[:500]

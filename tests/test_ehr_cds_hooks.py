@@ -236,7 +236,7 @@ def test_without_prefetch_the_map_is_read_with_the_hooks_fhir_authorization(
         timeout=60,
     ).json()["id"]
     planned = date.today() + timedelta(days=90)
-    wmap = replace(_map(next_review=planned), subject=Subject(nhs_number=nhs, fhir_id=f"Patient/{patient}"))
+    wmap = replace(_map(next_review=planned), subject=Subject(nhs_number=nhs, fhir_id=f"Patient/{patient}"), id="")
     stored = requests.post(smart_hapi, json=map_bundle(wmap, ()), headers=setup, timeout=120)
     assert stored.status_code == 200, stored.text[:500]
     token = smart_auth.mint(smart_hapi, "patient/QuestionnaireResponse.rs", patient=patient)

@@ -121,7 +121,7 @@ def test_questionnaire_response_shape() -> None:
     assert top[:5] == ["date", "subject", "practitioner", "time-at-home", "ring-label"]
     assert top[-2:] == ["reflections", "next-review"]
     assert top.count("connection") == 10 and top.count("tie") == 5 and top.count("goal") == 2
-    mum = qr["item"][4]["item"]
+    mum = next(i for i in qr["item"] if i["linkId"] == "connection")["item"]
     kind = next(i for i in mum if i["linkId"] == "connection.kind")["answer"][0]["valueCoding"]
     assert kind == {"system": CODESYSTEM_URL, "code": "person", "display": "Person"}
     assert [i["linkId"] for i in mum if i["linkId"].startswith("connection.category")] == ["connection.category-person"]

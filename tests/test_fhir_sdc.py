@@ -226,23 +226,21 @@ def test_template_extraction_gives_our_observations(name: str) -> None:
     assert all(o["code"]["coding"][0]["code"] for o in extracted)
 
 
-def test_template_extraction_skips_empty_repetitions_and_defaults_status() -> None:
+def test_template_extraction_defaults_status_and_skips_unanswered_items() -> None:
     from wb_fhir.conformance.questionnaire import build_questionnaire
 
     wmap = load_map(EXAMPLES / "figure1.yaml")
     qr = questionnaire_response(wmap)
     first = next(i for i in qr["item"] if i["linkId"] == "connection")
     first["item"] = [i for i in first["item"] if i["linkId"] != "connection.status"]
-    qr["item"].append(
-        {"linkId": "connection", "item": [{"linkId": "connection.notes", "answer": [{"valueString": "x"}]}]}
-    )
     qr["item"] = [i for i in qr["item"] if i["linkId"] != "time-at-home"]
     extracted = extract_observations(qr, build_questionnaire())
     connections = [o for o in extracted if o["code"]["coding"][0]["code"] == "connection"]
-    assert len(connections) == len(wmap.connections)  # the repetition with no label extracts nothing
+    assert len(connections) == len(wmap.connections)
     assert not [o for o in extracted if o["code"]["coding"][0]["code"] == "time-at-home"]
-    status = next(c for c in connections[0]["component"] if c["code"]["coding"][0]["code"] == "connection-status")
-    assert status["valueCodeableConcept"]["coding"][0]["code"] == "current"
+    for connection in connections:  # one status component each: as answered, else current
+        statuses = [c for c in connection["component"] if c["code"]["coding"][0]["code"] == "connection-status"]
+        assert [s["valueCodeableConcept"]["coding"][0]["code"] for s in statuses] == ["current"]
 
 
 def test_template_extraction_refuses_a_missing_template() -> None:

@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import JS_DIR, PageLog, npm_packages, open_page
+from browser import (
+    JS_DIR,
+    MAX_MEAN_DIFFERENCE,
+    REFERENCE,
+    PageLog,
+    assert_looks_like_reference,
+    difference,
+    npm_packages,
+    open_page,
+)
+from click.testing import CliRunner
+from lforms_ui import LFormsUser
+from PIL import Image
 
+from wb_fhir.cli import main
 from wb_fhir.conformance.questionnaire import build_questionnaire
-from wb_fhir.fhir import extract_map, observations, questionnaire_response
+from wb_fhir.fhir import extract_map, observations, populate, questionnaire_response
 from wb_fhir.mapfile import load_map, map_to_data
+from wb_fhir.model import Subject
+from wb_fhir.terminology import NHS_NUMBER_SYSTEM
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+FILLED_BY_HAND = Path(__file__).resolve().parent / "forms" / "filled-in-lforms.yaml"
 MAPS = sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.yaml") if p.name != "assets.yaml")
 
 pytestmark = pytest.mark.slow
@@ -34,8 +51,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def page(site: Path) -> Iterator[tuple[Any, PageLog]]:
-    with open_page(site) as (page, log):
+def page(chromium: Any, site: Path) -> Iterator[tuple[Any, PageLog]]:
+    with open_page(chromium, site) as (page, log):
         page.wait_for_function("() => !!(window.LForms && LForms.Util && LForms.FHIR && window.wbShow)")
         yield page, log
     assert log.foreign == [], "requests to another origin"
@@ -67,9 +84,15 @@ def _coded_items_of(item: dict[str, Any], contained: dict[str, Any]) -> dict[str
     return out
 
 
-def test_renders_every_coded_question_with_its_options(page: tuple[Any, PageLog]) -> None:
+def _top(page: Any, element: str) -> None:
+    """Scroll so that the element is at the top of the viewport (for a screenshot of that part)."""
+    page.locator(f"[id='{element}']").evaluate("e => e.scrollIntoView({block: 'start'})")
+
+
+def test_renders_every_coded_question_with_its_options(page: tuple[Any, PageLog], tmp_path: Path) -> None:
     p, log = page
     _show(p)
+    assert_looks_like_reference(p, "lforms-empty", tmp_path, mask=(p.locator("[id='date/1']"),))
     expected = _coded_items(build_questionnaire()["item"])
     assert len(expected) == 12
     counts = p.evaluate("() => wbAnswerCounts()")
@@ -170,3 +193,83 @@ def test_population_from_the_patient_launch_context(page: tuple[Any, PageLog]) -
         "Patient/sam",
         "Sam Taylor",
     )
+
+
+def _patient(subject: Subject) -> dict[str, Any]:
+    """The Patient resource the record holds for ``subject`` (the filler's launch context)."""
+    assert subject.fhir_id and subject.nhs_number and subject.display
+    given, family = subject.display.rsplit(" ", 1)
+    return {
+        "resourceType": "Patient",
+        "id": subject.fhir_id.removeprefix("Patient/"),
+        "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": subject.nhs_number}],
+        "name": [{"given": [given], "family": family}],
+    }
+
+
+def test_a_whole_map_entered_through_the_form_extracts_to_the_expected_map(
+    page: tuple[Any, PageLog], tmp_path: Path
+) -> None:
+    p, log = page
+    expected = load_map(FILLED_BY_HAND)
+    _show(p, launch={"patient": _patient(expected.subject)})
+    LFormsUser(p).enter(expected)
+    _top(p, "label-tie/1")
+    assert_looks_like_reference(p, "lforms-filled", tmp_path)  # ties and goals picked from the lists
+    response = p.evaluate("() => wbRead().response")  # as a trust's page stores it, without subject
+    (tmp_path / "response.json").write_text(json.dumps(response), encoding="utf-8")
+    run = CliRunner().invoke(main, ["extract", str(tmp_path / "response.json"), "-o", str(tmp_path / "map.yaml")])
+    assert run.exit_code == 0, run.output
+    assert "warning" not in run.output
+    extracted = load_map(tmp_path / "map.yaml")
+    assert map_to_data(extracted) == map_to_data(expected)
+    assert extracted.id == expected.id
+    assert log.errors == []
+
+
+def test_the_record_s_people_from_populate_show_in_the_form(page: tuple[Any, PageLog], tmp_path: Path) -> None:
+    p, log = page
+    patient = {
+        "resourceType": "Patient",
+        "id": "robin",
+        "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": "9434765919"}],
+        "name": [{"given": ["Robin"], "family": "Ahmed"}],
+    }
+    sister = {
+        "resourceType": "RelatedPerson",
+        "id": "aisha",
+        "patient": {"reference": "Patient/robin"},
+        "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "SIS"}]}],
+        "name": [{"given": ["Aisha"], "family": "Ahmed"}],
+    }
+    team = [
+        {
+            "resourceType": "CareTeam",
+            "status": "active",
+            "subject": {"reference": "Patient/robin"},
+            "participant": [{"role": [{"text": "CPN"}], "member": {"reference": "Practitioner/alex"}}],
+        },
+        {"resourceType": "Practitioner", "id": "alex", "name": [{"given": ["Alex"], "family": "Jones"}]},
+    ]
+    populated = populate(build_questionnaire(), patient, [sister], team, on=date(2026, 9, 14))
+    _show(p, populated, launch={"patient": patient})
+    shown = [
+        (
+            p.input_value(f"[id='connection.label/{n}/1']"),
+            p.is_checked(f"[id='connection.confirmed/{n}/1|false']"),
+        )
+        for n in (1, 2)
+    ]
+    assert shown == [("Aisha Ahmed", True), ("Alex Jones (CPN)", True)]  # each to confirm with the person
+    _top(p, "label-connection/1")
+    assert_looks_like_reference(p, "lforms-populated", tmp_path)
+    # the launch context's today() does not replace the date of the populated response
+    assert p.locator("[id='date/1'] input").input_value() == "09/14/2026"
+    response = p.evaluate("() => wbRead().response")
+    assert extract_map(response).map == extract_map(populated).map
+    assert log.errors == []
+
+
+def test_the_screenshot_comparison_catches_a_different_form() -> None:
+    empty, populated = (Image.open(REFERENCE / f"lforms-{name}.png").convert("RGB") for name in ("empty", "populated"))
+    assert difference(empty, populated) > MAX_MEAN_DIFFERENCE

@@ -89,6 +89,7 @@ def test_linkids_are_unique_and_nested_under_their_group() -> None:
     ids = [link.value for link in t.LinkId]
     assert len(ids) == len(set(ids))
     groups = {
+        t.LinkId.SUBJECT,
         t.LinkId.PRACTITIONER,
         t.LinkId.CONNECTION,
         t.LinkId.TIE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -10,9 +11,11 @@ from wb_fhir._files import atomic_write, json_chunks
 from wb_fhir.assets import local_asset_names
 from wb_fhir.bundles import map_bundle
 from wb_fhir.cli._common import drawing_options
-from wb_fhir.errors import InputError
+from wb_fhir.cli._server import collect_server_options, make_client, server_options
+from wb_fhir.errors import InputError, Problem, ServerError
 from wb_fhir.fhir import extract_map, questionnaire_response_of
 from wb_fhir.mapfile import load_fhir_data, load_map, save_map
+from wb_fhir.sync.client import FhirClient
 
 
 @click.command()
@@ -36,20 +39,45 @@ def bundle(map_file: str, output: str, formats: tuple[str, ...]) -> None:
 @click.command()
 @click.argument("response", metavar="QR.json", type=click.Path(path_type=str))
 @click.option("-o", "--output", required=True, help="Where to write the map (YAML or JSON, by suffix).")
-def extract(response: str, output: str) -> None:
+@server_options(outbox=False)
+@collect_server_options
+def extract(response: str, output: str, opts: dict[str, Any]) -> None:
     """Rebuild a map from a FHIR QuestionnaireResponse (or the transaction Bundle holding one).
 
-    Items the Questionnaire does not have are reported on stderr as warnings.
+    Items the Questionnaire does not have are reported on stderr as warnings. A response that
+    names the person only as Patient/id (a form filler's) gets their NHS number from the
+    record's Patient with --server, so its map has the same id as the person's other maps.
     """
     data = load_fhir_data(response)
     try:
-        result = extract_map(questionnaire_response_of(data))
+        qr = questionnaire_response_of(data)
+        result = extract_map(qr)
+        subject = result.map.subject
+        client = make_client(opts) if subject.nhs_number is None and subject.fhir_id else None
+        if client is not None and subject.fhir_id:
+            result = extract_map(qr, patient=_patient(client, subject.fhir_id))
     except InputError as exc:
         raise InputError(exc.problems, response) from None
     for warning in result.warnings:
         click.echo(f"warning: {response}: {warning}", err=True)
+    if result.map.subject.nhs_number is None:
+        click.echo(
+            f"warning: {response}: subject: the person is named only as {result.map.subject.fhir_id}, not by NHS "
+            "number: give --server URL to read it from the record, so the map has the id of the person's other maps",
+            err=True,
+        )
     save_map(result.map, output)
     click.echo(f"wrote {output}")
+
+
+def _patient(client: FhirClient, reference: str) -> dict[str, Any]:
+    kind, _, patient_id = reference.partition("/")
+    try:
+        return client.read(kind, patient_id)
+    except ServerError as exc:
+        if exc.status in (404, 410):
+            raise InputError([Problem("subject", f"the server has no {reference}")]) from None
+        raise
 
 
 COMMANDS = [bundle, extract]

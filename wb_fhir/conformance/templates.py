@@ -18,7 +18,6 @@ from typing import Any
 from wb_fhir.conformance._common import coding
 from wb_fhir.fhir.items import ITEMS
 from wb_fhir.terminology import (
-    CODESYSTEM_URL,
     EXT_ORDINAL_VALUE,
     EXT_TEMPLATE_EXTRACT_CONTEXT,
     EXT_TEMPLATE_EXTRACT_VALUE,
@@ -31,7 +30,6 @@ from wb_fhir.terminology import (
     ObservationCode,
     Profile,
     Status,
-    display,
 )
 
 JSON = dict[str, Any]
@@ -65,17 +63,23 @@ def _subject() -> JSON:
     return {
         "_reference": _value(f"{patient}.first()"),
         "_type": _value(f"iif({patient}.exists(), {{}}, 'Patient')"),
-        "identifier": {"extension": [_context(nhs)], "system": NHS_NUMBER_SYSTEM, "_value": _value("value")},
+        # the system as an expression too: Smart Forms keeps the fixed parts of an element whose context finds nothing
+        "identifier": {
+            "extension": [_context(nhs)],
+            "_system": _value(f"'{NHS_NUMBER_SYSTEM}'"),
+            "_value": _value("value"),
+        },
         "_display": _value(f"({name} | %resource.subject.display).first()"),
     }
 
 
-def _head(template_id: str, when: str, profile: Profile, code: ObservationCode) -> JSON:
-    # A template whose context finds nothing extracts nothing (an empty repetition of a form).
+def _head(template_id: str, profile: Profile, code: ObservationCode) -> JSON:
+    # No templateExtractContext on the template's root: Smart Forms' engine (sdc-template-extract
+    # 1.0.16) then writes every value of a top-level element into a nested copy. A filler leaves a
+    # repetition without answers out of its response, so there is nothing to guard against.
     return {
         "resourceType": "Observation",
         "id": template_id,
-        "extension": [_context(when)],
         "status": "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY_SYSTEM, "code": c}]} for c in OBSERVATION_CATEGORIES],
         "code": {"coding": [coding(code)]},
@@ -111,21 +115,22 @@ def _component(link: LinkId) -> JSON:
     return out
 
 
-def _status_component() -> JSON:
-    # wb_fhir records every connection's status; an unanswered status means current.
-    answer = f"{_item(LinkId.CONNECTION_STATUS)}.answer.value"
-    return {
-        "code": {"coding": [coding(ObservationCode.STATUS)]},
-        "valueCodeableConcept": {
-            "coding": [
-                {
-                    "_system": _value(f"'{CODESYSTEM_URL}'"),
-                    "_code": _value(f"iif({answer}.exists(), {answer}.code, '{Status.CURRENT.value}')"),
-                    "_display": _value(f"iif({answer}.exists(), {answer}.display, '{display(Status.CURRENT)}')"),
-                }
-            ]
+def _status_components() -> list[JSON]:
+    """The status, as answered; wb_fhir records every connection's status, so an unanswered one is current.
+
+    Two components, each with a context, of which one extracts: a fixed component among
+    context-repeated ones lands at the wrong index in Smart Forms' engine.
+    """
+    answers = f"{_item(LinkId.CONNECTION_STATUS)}.answer"
+    code = {"coding": [coding(ObservationCode.STATUS)]}
+    return [
+        _component(LinkId.CONNECTION_STATUS),
+        {
+            "extension": [_context(f"{answers}.empty().where($this)")],
+            "code": code,
+            "valueCodeableConcept": {"coding": [coding(Status.CURRENT)]},
         },
-    }
+    ]
 
 
 def _ordinal() -> str:
@@ -138,25 +143,25 @@ def _ordinal() -> str:
 def connection_template() -> JSON:
     """The Observation template of one connection."""
     components = [
-        _status_component() if child.link is LinkId.CONNECTION_STATUS else _component(child.link)
+        component
         for child in ITEMS[LinkId.CONNECTION].children
         if child.code is not None
+        for component in (_status_components() if child.link is LinkId.CONNECTION_STATUS else [_component(child.link)])
     ]
-    answered = f"where({_item(LinkId.CONNECTION_LABEL)}.answer.exists())"
     return {
-        **_head(TEMPLATES[LinkId.CONNECTION], answered, Profile.CONNECTION, ObservationCode.CONNECTION),
+        **_head(TEMPLATES[LinkId.CONNECTION], Profile.CONNECTION, ObservationCode.CONNECTION),
+        # the context on the CodeableConcept, not the Coding: Smart Forms' engine then drops the
+        # url of the Coding's other extension (the ordinal weight)
         "valueCodeableConcept": {
+            "extension": [_context(f"{_item(LinkId.CONNECTION_IMPACT)}.answer.value")],
             "coding": [
                 {
-                    "extension": [
-                        _context(f"{_item(LinkId.CONNECTION_IMPACT)}.answer.value"),
-                        {"url": EXT_ORDINAL_VALUE, "_valueDecimal": _value(_ordinal())},
-                    ],
+                    "extension": [{"url": EXT_ORDINAL_VALUE, "_valueDecimal": _value(_ordinal())}],
                     "_system": _value("system"),
                     "_code": _value("code"),
                     "_display": _value("display"),
                 }
-            ]
+            ],
         },
         "focus": [
             {
@@ -170,9 +175,8 @@ def connection_template() -> JSON:
 
 def tie_template() -> JSON:
     """The Observation template of one tie (its ends as given: ids, or labels from a form)."""
-    answered = f"where({_item(LinkId.TIE_TYPE)}.answer.exists())"
     return {
-        **_head(TEMPLATES[LinkId.TIE], answered, Profile.TIE, ObservationCode.TIE),
+        **_head(TEMPLATES[LinkId.TIE], Profile.TIE, ObservationCode.TIE),
         "valueCodeableConcept": {"coding": [_value(f"{_item(LinkId.TIE_TYPE)}.answer.value")]},
         "component": [_component(LinkId.TIE_FROM), _component(LinkId.TIE_TO)],
     }
@@ -181,8 +185,8 @@ def tie_template() -> JSON:
 def time_at_home_template() -> JSON:
     """The Observation template of the share of the waking day at home (UCUM %)."""
     return {
-        **_head(TEMPLATES[LinkId.TIME_AT_HOME], "answer", Profile.TIME_AT_HOME, ObservationCode.TIME_AT_HOME),
-        "valueQuantity": {"_value": _value("value"), "unit": "%", "system": UCUM, "code": "%"},
+        **_head(TEMPLATES[LinkId.TIME_AT_HOME], Profile.TIME_AT_HOME, ObservationCode.TIME_AT_HOME),
+        "valueQuantity": {"_value": _value("answer.value"), "unit": "%", "system": UCUM, "code": "%"},
     }
 
 

@@ -4,7 +4,8 @@ Map to FHIR: :func:`transaction_bundle` (what a push posts), :func:`map_resource
 resource), or one kind at a time. FHIR to map: :func:`map_from_questionnaire_response` (strict)
 or :func:`extract_map` (warnings for items it could not use), :func:`plan_from_resources`
 for goals, sign-posts and next review from a CarePlan and its Goals, and
-:func:`extract_observations` for SDC observation-based extraction.
+:func:`extract_observations` for SDC extraction, :func:`populate` for SDC ``$populate`` (a response
+prefilled from the record for a form filler to open).
 """
 
 from wb_fhir.fhir.bundle import MapResources, map_resources, transaction_bundle
@@ -19,6 +20,7 @@ from wb_fhir.fhir.extract import (
 from wb_fhir.fhir.goals import goal_from_resource, goal_resource
 from wb_fhir.fhir.narrative import care_plan_narrative
 from wb_fhir.fhir.observations import measures_from_observations, observations
+from wb_fhir.fhir.populate import populate
 from wb_fhir.fhir.provenance import provenance
 from wb_fhir.fhir.questionnaire_response import questionnaire_response
 from wb_fhir.fhir.references import Key, Linker, Search, Token
@@ -46,6 +48,7 @@ __all__ = [
     "measures_from_observations",
     "observations",
     "plan_from_resources",
+    "populate",
     "provenance",
     "questionnaire_response",
     "questionnaire_response_of",

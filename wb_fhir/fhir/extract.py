@@ -50,10 +50,17 @@ def map_from_questionnaire_response(qr: Any, *, source: str | None = None) -> We
     return result.map
 
 
-def extract_map(qr: Any, *, source: str | None = None) -> ExtractResult:
-    """Read a map from a QuestionnaireResponse; unknown or unused items become warnings."""
+def extract_map(qr: Any, *, source: str | None = None, patient: Any = None) -> ExtractResult:
+    """Read a map from a QuestionnaireResponse; unknown or unused items become warnings.
+
+    ``patient`` is the Patient resource the response names (read from the record): a response
+    that names the person only as ``Patient/id`` (a form filler's, never populated) gets the NHS
+    number from it, so its map has the same id as the person's other maps of that date.
+    """
     reader = _Reader()
     data = reader.read(qr)
+    if patient is not None and not reader.problems:
+        data["subject"] = reader.with_patient(data["subject"], patient)
     if reader.problems:
         raise InputError(reader.problems, source)
     try:
@@ -269,6 +276,32 @@ class _Reader:
             out["fhir_id"] = patient
         if name is not None:
             out.setdefault("display", name)
+        return out
+
+    def with_patient(self, subject: JSON, patient: Any) -> JSON:
+        """The subject completed from the record's Patient it names: NHS number and name."""
+        if not isinstance(patient, dict) or patient.get("resourceType") != "Patient" or not patient.get("id"):
+            self.problems.append(Problem("subject", "the record's Patient is not a Patient resource with an id"))
+            return subject
+        reference = f"Patient/{patient['id']}"
+        if subject.get("fhir_id", reference) != reference:
+            self.problems.append(Problem("subject", f"names {subject['fhir_id']}, not {reference}"))
+            return subject
+        numbers = [
+            i.get("value")
+            for i in patient.get("identifier", [])
+            if isinstance(i, dict) and i.get("system") == NHS_NUMBER_SYSTEM
+        ]
+        nhs = numbers[0] if numbers and isinstance(numbers[0], str) else None
+        if nhs is not None and subject.get("nhs_number", nhs) != nhs:
+            self.problems.append(Problem("subject", f"is not the NHS number the record holds for {reference}"))
+            return subject
+        names = patient.get("name")
+        name = names[0] if isinstance(names, list) and names and isinstance(names[0], dict) else {}
+        display = name.get("text") or " ".join(p for p in [*name.get("given", []), name.get("family", "")] if p)
+        out = {"fhir_id": reference} | subject | _drop_none({"nhs_number": nhs})
+        if display and "display" not in out:
+            out["display"] = display
         return out
 
     def _connection(self, i: int, g: _Group) -> JSON:

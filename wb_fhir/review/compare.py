@@ -299,10 +299,18 @@ class MapChanges:
 # --- comparing -------------------------------------------------------------------------
 
 
-def same_person(a: Subject, b: Subject) -> bool:
-    """True when two subjects share an identifier and none of their identifiers disagree."""
+def _shared_kinds(a: Subject, b: Subject) -> list[tuple[str, str]]:
+    """The identifiers both subjects have (NHS number, Patient id), as pairs."""
     pairs = [(a.nhs_number, b.nhs_number), (a.fhir_id, b.fhir_id)]
-    known = [(x, y) for x, y in pairs if x and y]
+    return [(x, y) for x, y in pairs if x and y]
+
+
+def same_person(a: Subject, b: Subject) -> bool:
+    """True when two subjects share an identifier and none of their identifiers disagree.
+
+    A subject with both an NHS number and a Patient id matches one with either.
+    """
+    known = _shared_kinds(a, b)
     return bool(known) and all(x == y for x, y in known)
 
 
@@ -318,8 +326,18 @@ def order_maps(maps: Sequence[WellbeingMap], names: Sequence[str] | None = None)
         raise InputError("a comparison needs at least two maps")
     problems: list[Problem] = []
     for i, other in enumerate(maps[1:], start=1):
-        if not same_person(maps[0].subject, other.subject):
+        if same_person(maps[0].subject, other.subject):
+            continue
+        if _shared_kinds(maps[0].subject, other.subject):
             problems.append(Problem("", f"{labels[0]} and {labels[i]} are maps of different people"))
+        else:
+            problems.append(
+                Problem(
+                    "",
+                    f"{labels[0]} and {labels[i]} name the person differently (one by NHS number, the other only "
+                    "as Patient/id): give the map the NHS number the record holds for its Patient",
+                )
+            )
     if problems:
         raise InputError(problems)
     order = sorted(range(len(maps)), key=lambda i: maps[i].date)
