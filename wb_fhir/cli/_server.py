@@ -130,6 +130,20 @@ def server_options(
     return decorate
 
 
+def request_timeouts(opts: dict[str, Any]) -> Timeouts:
+    """The per-read timeouts the options give."""
+    return Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"])
+
+
+def request_limits(opts: dict[str, Any]) -> Limits:
+    """The bounds on every request the options give (deadline, cap on answers)."""
+    return Limits(
+        # A read allowed longer than the request itself would never get its time: the longer wins.
+        request_seconds=max(opts.get("deadline") or LIMITS.request_seconds, opts["timeout"]),
+        max_response_bytes=int((opts.get("max_response_mb") or LIMITS.max_response_bytes / MIB) * MIB),
+    )
+
+
 def make_client(opts: dict[str, Any]) -> FhirClient | None:
     """The client the options describe, or None when no server is configured."""
     server = opts.get("server")
@@ -137,12 +151,8 @@ def make_client(opts: dict[str, Any]) -> FhirClient | None:
         return None
     insecure = bool(opts.get("allow_insecure_http"))
     base = check_base_url(server, allow_insecure_http=insecure)
-    timeouts = Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"])
-    limits = Limits(
-        # A read allowed longer than the request itself would never get its time: the longer wins.
-        request_seconds=max(opts.get("deadline") or LIMITS.request_seconds, opts["timeout"]),
-        max_response_bytes=int((opts.get("max_response_mb") or LIMITS.max_response_bytes / MIB) * MIB),
-    )
+    timeouts = request_timeouts(opts)
+    limits = request_limits(opts)
     # The command's clock starts with its client; 0 (or a command without the option) is no limit.
     deadline = Deadline(opts.get("command_deadline") or None)
     verify: bool | str = opts.get("ca_bundle") or True

@@ -9,9 +9,14 @@ from urllib.parse import urlsplit
 
 import click
 
-from wb_fhir.cli._server import collect_server_options, make_client, server_options
+from wb_fhir.cli._server import (
+    collect_server_options,
+    make_client,
+    request_limits,
+    request_timeouts,
+    server_options,
+)
 from wb_fhir.errors import InputError
-from wb_fhir.sync.client import Timeouts
 from wb_fhir.sync.outbox import default_path
 
 if TYPE_CHECKING:
@@ -242,7 +247,8 @@ def _smart_config(
         standalone_iss=standalone_iss,
         verify=opts.get("ca_bundle") or True,
         allow_insecure_http=bool(opts.get("allow_insecure_http")),
-        timeouts=Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"]),
+        timeouts=request_timeouts(opts),
+        limits=request_limits(opts),
     )
 
 
@@ -273,7 +279,8 @@ def _cds_config(
         app_launch_url=f"{origin}/launch",
         verify=opts.get("ca_bundle") or True,
         allow_insecure_http=bool(opts.get("allow_insecure_http")),
-        timeouts=Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"]),
+        timeouts=request_timeouts(opts),
+        limits=request_limits(opts),
     )
 
 

@@ -13,6 +13,10 @@ Every call must carry a JWT signed by an EHR on the allow-list (``Authorization:
 signature against that EHR's JWKS (its key set, or the URL it publishes it at; never a URL the
 token names), ``iss`` on the list, ``aud`` this service's URL, ``exp`` in the future, ``iat``,
 and a ``jti`` not seen before. Anything else is refused with 401 before the body is read.
+
+Key sets and the record are read through the HTTP layer of ``FhirClient``
+(:class:`~wb_fhir.sync.bounded.BoundedSession` and ``FhirClient`` itself, with ``limits``): a
+deadline on each request, a cap on each answer, TLS verified, redirects only on the same origin.
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wb_fhir.errors import InputError, WbFhirError
+from wb_fhir.errors import InputError, ServerError, WbFhirError
 from wb_fhir.fhir import extract_map
 from wb_fhir.measures import measure
 from wb_fhir.model import WellbeingMap
 from wb_fhir.review.prefill import latest_response
 from wb_fhir.sync.auth import BearerAuth
-from wb_fhir.sync.client import USER_AGENT, FhirClient, Timeouts, check_base_url, safe_url
+from wb_fhir.sync.bounded import BoundedSession
+from wb_fhir.sync.client import FhirClient, Limits, Timeouts, check_base_url, safe_url
 from wb_fhir.terminology import QUESTIONNAIRE_URL
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,7 @@ class CdsConfig:
     verify: bool | str = True
     allow_insecure_http: bool = False
     timeouts: Timeouts = field(default_factory=Timeouts)
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         insecure = self.allow_insecure_http
@@ -279,11 +285,17 @@ class CdsHooks:
         if cached is not None and now - cached[0] < JWKS_TTL:
             return cached[1]
         try:
-            with self._http() as http:
-                http.headers["User-Agent"] = USER_AGENT
-                response = http.get(keys, timeout=self.config.timeouts.as_tuple(), verify=self.config.verify)
-            found = KeySet.import_key_set(response.json())
-        except (requests.RequestException, ValueError, TypeError, JoseError) as exc:
+            with BoundedSession(
+                limits=self.config.limits,
+                timeouts=self.config.timeouts,
+                verify=self.config.verify,
+                allow_insecure_http=self.config.allow_insecure_http,
+                transport=self._http(),
+            ) as http:
+                found = KeySet.import_key_set(http.get_json(keys))  # type: ignore[arg-type]
+        except ServerError as exc:
+            raise Unauthorized(f"the EHR's keys cannot be read: {exc}") from None
+        except (ValueError, TypeError, JoseError) as exc:
             raise Unauthorized(f"the EHR's keys at {safe_url(keys)} cannot be read ({type(exc).__name__})") from None
         with self._lock:
             self._keys[iss] = (now, found)
@@ -315,6 +327,7 @@ class CdsHooks:
             timeouts=self.config.timeouts,
             verify=self.config.verify,
             allow_insecure_http=self.config.allow_insecure_http,
+            limits=self.config.limits,
         )
         params = {"subject": f"Patient/{patient}", "questionnaire": QUESTIONNAIRE_URL, "_count": "50"}
         return list(client.search_all("QuestionnaireResponse", params))

@@ -17,16 +17,26 @@ The flow (authorization code with PKCE, through Authlib's OAuth 2 client):
 3. :meth:`SmartLauncher.client_for` gives a :class:`~wb_fhir.sync.client.FhirClient` for the
    session, whose auth refreshes the access token shortly before it expires (and once after a
    401), with the refresh token, at the token endpoint.
+
+Every request the launcher makes (discovery, key sets, the token exchanges Authlib makes) goes
+through :class:`~wb_fhir.sync.bounded.BoundedSession`, the HTTP layer of ``FhirClient``: a
+deadline on the whole exchange, a cap on the answer (``Limits.max_token_bytes``), TLS verified,
+redirects followed for discovery and key sets on their own origin only, and never for a token
+request (the code, the PKCE verifier and the client secret go to the token endpoint discovery
+named, and no token from elsewhere is ever used).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import logging
+import math
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +51,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from wb_fhir.errors import AuthError, InputError
+from wb_fhir.errors import AuthError, InputError, ServerError
 from wb_fhir.sync.auth import Auth, Flow
-from wb_fhir.sync.client import USER_AGENT, FhirClient, Timeouts, check_base_url, safe_url
+from wb_fhir.sync.bounded import BoundedSession
+from wb_fhir.sync.client import FhirClient, Limits, Timeouts, check_base_url, safe_url
+from wb_fhir.sync.scrub import scrub
 from wb_fhir.web.embedding import EmbeddingPolicy
 from wb_fhir.web.smart import scopes
 from wb_fhir.web.smart.session import PENDING_TTL, LaunchContext, Pending, Tokens, TokenStore
@@ -67,7 +79,8 @@ class SmartConfig:
     the absolute URL of ``/callback`` as registered; ``client_secret`` is set for a
     confidential client (``client_secret_basic``), None for a public one (PKCE alone).
     ``standalone_iss`` is where ``/login`` starts (default: the first issuer); ``landing`` is
-    where the browser goes after a launch.
+    where the browser goes after a launch. ``limits`` bound every request to the EHR (its
+    authorization server and its FHIR server), as ``FhirClient``'s are.
     """
 
     client_id: str
@@ -80,6 +93,7 @@ class SmartConfig:
     verify: bool | str = True
     allow_insecure_http: bool = False
     timeouts: Timeouts = field(default_factory=Timeouts)
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         if not self.client_id:
@@ -143,7 +157,8 @@ class SmartLauncher:
 
     ``session_id`` finds the browser's session id in a request; by default the launcher keeps
     its own cookie (set by :class:`~wb_fhir.web.embedding.EmbeddingPolicy`). An app with its own
-    sessions passes ``lambda request: request.state.session.id``.
+    sessions passes ``lambda request: request.state.session.id``. ``http`` makes the session
+    that meets the network (under the bounds of :class:`~wb_fhir.sync.bounded.BoundedSession`).
     """
 
     def __init__(
@@ -198,6 +213,7 @@ class SmartLauncher:
             timeouts=self.config.timeouts,
             verify=self.config.verify,
             allow_insecure_http=self.config.allow_insecure_http,
+            limits=self.config.limits,
         )
 
     def forget(self, request: Request) -> None:
@@ -319,10 +335,10 @@ class SmartLauncher:
         extra = {"aud": known, "nonce": pending.nonce}
         if launch is not None:
             extra["launch"] = launch
-        oauth = self._oauth(scope=" ".join(requested))
-        url, _ = oauth.create_authorization_url(
-            endpoints.authorization_endpoint, state=pending.state, code_verifier=pending.code_verifier, **extra
-        )
+        with self._oauth(scope=" ".join(requested)) as oauth:
+            url, _ = oauth.create_authorization_url(
+                endpoints.authorization_endpoint, state=pending.state, code_verifier=pending.code_verifier, **extra
+            )
         # A launch is a sign-in: with its own cookie the launcher starts a new session id
         # every time (an id planted in the browser beforehand is never reused).
         sid = TokenStore.new_id() if self._session_id is None else self._session_id(request)
@@ -337,18 +353,19 @@ class SmartLauncher:
         return response
 
     def _exchange(self, endpoints: SmartEndpoints, pending: Pending, code: str) -> dict[str, Any]:
-        oauth = self._oauth(scope=None)
         try:
-            token = oauth.fetch_token(
-                endpoints.token_endpoint,
-                grant_type="authorization_code",
-                code=code,
-                code_verifier=pending.code_verifier,
-                timeout=self.config.timeouts.as_tuple(),
-            )
+            with self._oauth(scope=None) as oauth:
+                token = oauth.fetch_token(
+                    endpoints.token_endpoint,
+                    grant_type="authorization_code",
+                    code=code,
+                    code_verifier=pending.code_verifier,
+                )
         except OAuthError as exc:
-            raise SmartError(f"the token endpoint refused the code ({exc.error})", 502) from None
-        except (requests.RequestException, ValueError) as exc:
+            raise SmartError(f"the token endpoint refused the code ({_one_line(exc.error)})", 502) from None
+        except ServerError as exc:
+            raise SmartError(f"cannot get a token: {exc}", 502) from None
+        except (requests.RequestException, ValueError, RecursionError) as exc:
             raise SmartError(
                 f"cannot get a token from {safe_url(endpoints.token_endpoint)} ({type(exc).__name__})", 502
             ) from None
@@ -419,27 +436,26 @@ class SmartLauncher:
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
             check_base_url(url, allow_insecure_http=self.config.allow_insecure_http)
-            with self._http() as http:
-                http.headers["User-Agent"] = USER_AGENT
-                response = http.get(
-                    url,
-                    headers={"Accept": "application/json"},
-                    timeout=self.config.timeouts.as_tuple(),
-                    verify=self.config.verify,
-                )
+            with self._bounded(follow_redirects=True) as http:
+                return http.get_json(url)
         except InputError as exc:
             raise SmartError(str(exc), 502) from None
-        except requests.RequestException as exc:
-            raise SmartError(f"cannot reach {safe_url(url)} ({type(exc).__name__})", 502) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code != 200 or not isinstance(body, dict):
-            raise SmartError(f"{safe_url(url)} answered {response.status_code} without a JSON object", 502)
-        return body
+        except ServerError as exc:
+            raise SmartError(str(exc), 502) from None
 
-    def _oauth(self, *, scope: str | None) -> OAuth2Session:
+    def _bounded(self, *, follow_redirects: bool) -> BoundedSession:
+        """A session to the EHR's authorization server, bounded as FhirClient's requests are."""
+        return BoundedSession(
+            limits=self.config.limits,
+            timeouts=self.config.timeouts,
+            verify=self.config.verify,
+            allow_insecure_http=self.config.allow_insecure_http,
+            follow_redirects=follow_redirects,
+            transport=self._http(),
+        )
+
+    @contextmanager
+    def _oauth(self, *, scope: str | None) -> Iterator[OAuth2Session]:
         oauth = OAuth2Session(
             client_id=self.config.client_id,
             client_secret=self.config.client_secret,
@@ -448,9 +464,11 @@ class SmartLauncher:
             code_challenge_method="S256",
             token_endpoint_auth_method="client_secret_basic" if self.config.client_secret else "none",
         )
-        oauth.verify = self.config.verify
-        oauth.headers["User-Agent"] = USER_AGENT
-        return oauth
+        # Authlib builds the requests (grant, PKCE, client authentication) and reads the answers;
+        # they travel through the bounded session, which follows no redirect for them.
+        with self._bounded(follow_redirects=False) as bounded:
+            oauth.session = bounded
+            yield oauth
 
     def _sid(self, request: Request) -> str | None:
         if self._session_id is not None:
@@ -475,16 +493,16 @@ class SmartLauncher:
             raise AuthError(
                 "the access token has expired and the care record gave no refresh token: open the app again"
             )
-        oauth = self._oauth(scope=None)
         try:
-            answer = oauth.refresh_token(
-                tokens.token_endpoint, refresh_token=tokens.refresh_token, timeout=self.config.timeouts.as_tuple()
-            )
+            with self._oauth(scope=None) as oauth:
+                answer = oauth.refresh_token(tokens.token_endpoint, refresh_token=tokens.refresh_token)
         except OAuthError as exc:
             raise AuthError(
-                f"the care record refused to renew the access token ({exc.error}): open the app again"
+                f"the care record refused to renew the access token ({_one_line(exc.error)}): open the app again"
             ) from None
-        except (requests.RequestException, ValueError) as exc:
+        except ServerError as exc:
+            raise AuthError(f"cannot refresh the access token: {exc}") from None
+        except (requests.RequestException, ValueError, RecursionError) as exc:
             raise AuthError(
                 f"cannot refresh the access token at {safe_url(tokens.token_endpoint)} ({type(exc).__name__})"
             ) from None
@@ -528,9 +546,18 @@ def relative_to(base: str, url: str) -> str:
     return url[len(prefix) :] if url.startswith(prefix) else url
 
 
+def _one_line(value: object, limit: int = 80) -> str:
+    # An OAuth error code from a server that may be hostile: one short printable line, scrubbed.
+    text = scrub(" ".join(str(value).split()))
+    text = text if text.isprintable() else json.dumps(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _lifetime(answer: Mapping[str, Any]) -> float:
     value = answer.get("expires_in")
     try:
-        return float(value) if value is not None else 300.0
-    except (TypeError, ValueError):
-        return 300.0
+        lifetime = float(value) if value is not None else 300.0
+    except (TypeError, ValueError, OverflowError):
+        lifetime = 300.0
+    # NaN, negative or infinite from a hostile server: a short life, renewed at the next request.
+    return lifetime if 0 < lifetime < math.inf else float(RENEW_MARGIN)
