@@ -365,7 +365,8 @@ class SmartLauncher:
             raise SmartError(f"the token endpoint refused the code ({_one_line(exc.error)})", 502) from None
         except ServerError as exc:
             raise SmartError(f"cannot get a token: {exc}", 502) from None
-        except (requests.RequestException, ValueError, RecursionError) as exc:
+        except (requests.RequestException, ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # what Authlib raises reading a hostile answer: not JSON, too deep, a lifetime that is no number
             raise SmartError(
                 f"cannot get a token from {safe_url(endpoints.token_endpoint)} ({type(exc).__name__})", 502
             ) from None
@@ -502,7 +503,8 @@ class SmartLauncher:
             ) from None
         except ServerError as exc:
             raise AuthError(f"cannot refresh the access token: {exc}") from None
-        except (requests.RequestException, ValueError, RecursionError) as exc:
+        except (requests.RequestException, ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # what Authlib raises reading a hostile answer: not JSON, too deep, a lifetime that is no number
             raise AuthError(
                 f"cannot refresh the access token at {safe_url(tokens.token_endpoint)} ({type(exc).__name__})"
             ) from None
