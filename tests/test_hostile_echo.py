@@ -162,3 +162,37 @@ def test_a_token_endpoint_echoing_the_assertion_is_scrubbed(tmp_path: Path) -> N
     assert "invalid_client (bad grant_type=client_credentials" in result.stderr
     assert_clean(result.output)
     assert server.requests == []
+
+
+def test_prefill_warnings_quoting_the_record_are_scrubbed_and_printable(tmp_path: Path) -> None:
+    from wb_fhir.fhir import questionnaire_response
+    from wb_fhir.mapfile import load_map
+
+    wmap = load_map(ROOT / "examples" / "figure1.yaml")
+    qr = questionnaire_response(wmap)
+    # What the record quotes back in the warnings: the response's id, its status and an item's
+    # linkId, each carrying the token, the NHS number, a label and terminal control sequences.
+    qr["id"] = f"qr-{NHS}"
+    qr["subject"] = {"reference": "Patient/p1"}
+    qr["status"] = f"Bearer {TOKEN} of {NHS} \x1b[2J\x1b]0;owned\x07"
+    qr["item"].append({"linkId": f"x {LABELS[0]} {TOKEN}\n\u202eforged line", "text": "odd"})
+    patient = {
+        "resourceType": "Patient",
+        "id": "p1",
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": NHS}],
+    }
+
+    def record(ex: Exchange) -> None:
+        found = {"Patient": [patient], "QuestionnaireResponse": [qr]}.get(ex.request.path.rsplit("/", 1)[-1], [])
+        ex.json(bundle(found))
+
+    with HostileServer(record) as server:
+        result = run("prefill", "--patient", NHS, "-o", str(tmp_path / "draft.yaml"), *server_args(server))
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2, result.stderr  # the status and the unknown item, each on one line
+    assert any("the response is not completed" in w for w in warnings)
+    assert any("is not an item of the Questionnaire here" in w for w in warnings)
+    assert_clean(result.stderr, labels=True)
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr and "\x07" not in result.stderr
+    assert "[token]" in result.stderr and "[nhs-number]" in result.stderr and "[personal]" in result.stderr
