@@ -105,6 +105,7 @@ async def editor(request: Request) -> Response:
         svg=shown.svg,
         codes=codes(),
         codes_json=json.dumps(codes(), ensure_ascii=False),
+        asset_names_json=json.dumps(p.directory.names(draft.data), ensure_ascii=False),
         saved=p.store.latest(record.id) is not None,
     )
 

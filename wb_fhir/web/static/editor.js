@@ -864,7 +864,7 @@ function renderGoals() {
 
 const sform = $("signpost-form");
 const hasDirectory = editor.dataset.directory === "yes";
-const assetNames = {};
+const assetNames = JSON.parse(editor.dataset.assetNames); // of the draft's sign-posts; more as they are found
 
 function renderSignposts() {
   const reason = $("s-reason");
