@@ -26,7 +26,7 @@ from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.measures import measure
 from wb_fhir.model import Subject, WellbeingMap
-from wb_fhir.web.cds_hooks import PREFETCH, SERVICE_ID, CdsConfig, map_card, review_status
+from wb_fhir.web.cds_hooks import PREFETCH, SERVICE_ID, CdsConfig, map_card
 from wb_fhir.web.smart import SmartConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +118,8 @@ def test_a_signed_call_with_prefetch_gets_the_card(hooks_app: Any, ehr_key: ECKe
     assert card["summary"] == "Wellbeing map: review due (map of 2025-11-03)" and len(card["summary"]) < 140
     assert card["indicator"] == "warning"
     assert (
-        f"Last made or reviewed on 2025-11-03. A review is due (planned for {planned.isoformat()})." in card["detail"]
+        f"Last made or reviewed on 2025-11-03. A review is overdue (planned for {planned.isoformat()})."
+        in card["detail"]
     )
     assert (
         f"Network: {m.size} connections, {m.inner_circle} in the inner circle, 75% of waking time at home."
@@ -131,10 +132,14 @@ def test_a_signed_call_with_prefetch_gets_the_card(hooks_app: Any, ehr_key: ECKe
 
 def test_the_card_when_no_review_is_due_or_there_is_no_map(hooks_app: Any, ehr_key: ECKey) -> None:
     later = _map(next_review=date(2026, 6, 1))
-    assert review_status(later, TODAY).due is False and review_status(later, date(2026, 6, 1)).due is True
     card = map_card(later, TODAY, {"label": "x", "url": LAUNCH, "type": "smart"})
     assert card["indicator"] == "info" and "Next review on 2026-06-01" in card["detail"]
     assert "No review date is set" in map_card(_map(None), TODAY, {})["detail"]
+    on_the_day = map_card(later, date(2026, 6, 1), {})
+    assert (
+        on_the_day["indicator"] == "warning"
+        and "A review is due today (planned for 2026-06-01)" in on_the_day["detail"]
+    )
     r = hooks_app.post(f"/cds-services/{SERVICE_ID}", json=_hook({"maps": _searchset()}), headers=_signed(ehr_key))
     [card] = r.json()["cards"]
     assert card["summary"] == "No wellbeing network map yet" and card["links"][0]["type"] == "smart"

@@ -85,6 +85,11 @@ class FollowUp:
         return text
 
 
+def due_state(due: date, on: date) -> FollowUpState:
+    """Where something due on ``due`` stands on the day ``on``: open before, due that day, overdue after."""
+    return FollowUpState.OVERDUE if due < on else FollowUpState.DUE if due == on else FollowUpState.OPEN
+
+
 def state_on(
     status: SignpostStatus, since: date, follow_up_by: date | None, on: date
 ) -> tuple[date | None, FollowUpState]:
@@ -95,8 +100,7 @@ def state_on(
     due = follow_up_by or (
         since + timedelta(days=FOLLOW_UP_DAYS) if since <= date.max - timedelta(days=FOLLOW_UP_DAYS) else date.max
     )
-    state = FollowUpState.OVERDUE if due < on else FollowUpState.DUE if due == on else FollowUpState.OPEN
-    return due, state
+    return due, due_state(due, on)
 
 
 def _label(wmap: WellbeingMap, reason: str) -> str:

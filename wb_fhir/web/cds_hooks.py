@@ -3,7 +3,8 @@
 ``GET /cds-services`` lists one service; the EHR calls ``POST /cds-services/wb-fhir-patient-view``
 when a practitioner opens a person's record. The card says when the map was last made or
 reviewed, whether a review is due (from the map's ``next_review``), the network in one line
-(size, inner circle, time at home: :func:`wb_fhir.measures.measure`), and gives a SMART link
+(size, inner circle, time at home: :func:`wb_fhir.measures.measure`; the review by
+:func:`wb_fhir.review.review_due`), and gives a SMART link
 that opens the app on the person. Cards carry counts and dates only, never names or labels.
 
 Data: the EHR sends the Patient and the newest map as ``prefetch`` (the templates below); what it
@@ -43,6 +44,7 @@ from wb_fhir.errors import InputError, ServerError, WbFhirError
 from wb_fhir.fhir import extract_map
 from wb_fhir.measures import measure
 from wb_fhir.model import WellbeingMap
+from wb_fhir.review.due import review_due
 from wb_fhir.review.prefill import latest_response
 from wb_fhir.sync.auth import BearerAuth
 from wb_fhir.sync.bounded import BoundedSession
@@ -106,26 +108,6 @@ class Unauthorized(WbFhirError):
     """A hook call whose JWT does not prove it came from a trusted EHR."""
 
 
-@dataclass(frozen=True)
-class ReviewStatus:
-    """Whether a review is due on a day, from the map's ``next_review``."""
-
-    next_review: date | None
-    due: bool
-
-    def sentence(self) -> str:
-        if self.next_review is None:
-            return "No review date is set"
-        if self.due:
-            return f"A review is due (planned for {self.next_review.isoformat()})"
-        return f"Next review on {self.next_review.isoformat()}"
-
-
-def review_status(wmap: WellbeingMap, today: date) -> ReviewStatus:
-    """Due when the planned review date has come."""
-    return ReviewStatus(wmap.next_review, wmap.next_review is not None and wmap.next_review <= today)
-
-
 def map_card(wmap: WellbeingMap | None, today: date, link: Mapping[str, Any]) -> dict[str, Any]:
     """The ``patient-view`` card for the person's newest map (None: they have none yet)."""
     source = {"label": "wb_fhir wellbeing network map"}
@@ -137,7 +119,7 @@ def map_card(wmap: WellbeingMap | None, today: date, link: Mapping[str, Any]) ->
             "source": source,
             "links": [dict(link)],
         }
-    status = review_status(wmap, today)
+    status = review_due(wmap, today)
     m = measure(wmap)
     home = f"{m.time_at_home}% of waking time at home" if m.time_at_home is not None else "time at home not recorded"
     network = f"Network: {m.size} connections, {m.inner_circle} in the inner circle, {home}."
