@@ -125,6 +125,11 @@ def nhs_number_valid(number: str) -> bool:
     return nhs_check_digit(number[:9]) == int(number[9])
 
 
+def nhs_number_spaced(number: str) -> str:
+    """An NHS number as people read and say it, in groups of 3, 3 and 4 digits (``943 476 5919``)."""
+    return f"{number[:3]} {number[3:6]} {number[6:]}"
+
+
 def _entries(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
     """The entries of a list that are mappings (the schema reports the rest)."""
     items = data.get(key)

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from wb_fhir._files import atomic_write, read_text, shown
-from wb_fhir._mapcheck import nhs_check_digit, nhs_number_valid, problems
+from wb_fhir._mapcheck import nhs_check_digit, nhs_number_spaced, nhs_number_valid, problems
 from wb_fhir._mapread import PLAIN_FLOAT, parse_json, parse_yaml
 from wb_fhir.errors import InputError
 from wb_fhir.limits import FHIR_FILE, MAP_FILE
@@ -55,6 +55,7 @@ __all__ = [
     "map_from_data",
     "map_to_data",
     "nhs_check_digit",
+    "nhs_number_spaced",
     "nhs_number_valid",
     "parse_text",
     "save_map",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from wb_fhir._mapcheck import nhs_number_spaced
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.measures import measure
 from wb_fhir.model import Connection, Tie, WellbeingMap
@@ -709,9 +710,10 @@ def _header(wmap: WellbeingMap, options: RenderOptions, max_w: float) -> tuple[T
         y += 22 if n == 0 else 17
         lines.append(_start_line(MARGIN, y, text, 13, max_w, style="subtitle"))
     if options.show_nhs_number and wmap.subject.nhs_number:
-        nhs = wmap.subject.nhs_number
         y += 18
-        lines.append(TextLine(MARGIN, y, f"NHS number {nhs[:3]} {nhs[3:6]} {nhs[6:]}", 13, style="subtitle"))
+        lines.append(
+            TextLine(MARGIN, y, f"NHS number {nhs_number_spaced(wmap.subject.nhs_number)}", 13, style="subtitle")
+        )
     return tuple(lines)
 
 

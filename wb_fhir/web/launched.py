@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from wb_fhir.mapfile import nhs_number_spaced
 from wb_fhir.model import Practitioner, Subject, WellbeingMap
 from wb_fhir.review.prefill import name_of, nhs_number_of
 from wb_fhir.web.smart import LaunchContext
@@ -43,7 +44,7 @@ class Launched:
     def nhs_number_spaced(self) -> str | None:
         """The NHS number as people read it (``943 476 5919``)."""
         n = self.subject.nhs_number
-        return f"{n[:3]} {n[3:6]} {n[6:]}" if n else None
+        return nhs_number_spaced(n) if n else None
 
 
 def launched_from(context: LaunchContext, patient: dict[str, Any], practitioner: dict[str, Any] | None) -> Launched:
