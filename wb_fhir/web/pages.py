@@ -1,4 +1,4 @@
-"""The pages: people and their maps, the editor, a review, importing a map file."""
+"""The pages: people and their maps, the editor, a review, importing a map file, deleting a person's maps."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from wb_fhir.review import carry_forward, compare_pair, review_narrative
 from wb_fhir.terminology import (
     CATEGORIES_BY_KIND,
     IMPACT_GLYPH,
+    TIE_RULES,
     Disclosure,
     Frequency,
     GoalStatus,
@@ -59,6 +60,7 @@ def codes() -> dict[str, Any]:
         "disclosures": _choices(Disclosure),
         "roles": _choices(Role),
         "tie_types": _choices(TieType),
+        "tie_rules": {t.value: [sorted(k.value for k in ends) for ends in TIE_RULES[t]] for t in TieType},
         "goal_statuses": _choices(GoalStatus),
         "signpost_statuses": _choices(SignpostStatus),
         "default_rings": list(DEFAULT_RINGS),
@@ -207,6 +209,35 @@ def pull_person(request: Request, key: str) -> str:
     return f"Read {len(maps)} map(s) from the care record" + (f"; {added} new or changed." if added else ".")
 
 
+async def confirm_delete(request: Request) -> Response:
+    """Ask before deleting every map of a person (a page of its own: nothing is deleted by a GET)."""
+    key = _person_or_404(request)
+    p = parts(request)
+    records = p.store.records(key)
+    return page(
+        request,
+        "delete.html.j2",
+        title="Delete all maps of a person",
+        handle=p.store.handle(key),
+        name=_person_name(key, records[-1].person_display if records else None),
+        records=records,
+        saved=sum(r.versions for r in records),
+    )
+
+
+async def delete_person(request: Request) -> Response:
+    """Delete every map of a person from this computer's store (the guard has checked the CSRF token)."""
+    key = _person_or_404(request)
+    p = parts(request)
+    records = p.store.records(key)
+    name = _person_name(key, records[-1].person_display if records else None)
+    deleted = p.store.delete_person(key)
+    log.info("deleted the maps of a person: %d record(s)", len(deleted))
+    return page(
+        request, "deleted.html.j2", title="The maps were deleted", records=deleted, count=len(deleted), name=name
+    )
+
+
 async def start_review(request: Request) -> Response:
     """The next map of a person, started from their last saved map (carried forward)."""
     key = _person_or_404(request)
@@ -338,6 +369,8 @@ ROUTES = [
     Route("/maps/{record}", editor),
     Route("/maps/{record}/review", review),
     Route("/people/{person}/review-start", start_review, methods=["POST"]),
+    Route("/people/{person}/delete", confirm_delete, methods=["GET"]),
+    Route("/people/{person}/delete", delete_person, methods=["POST"]),
     Route("/people/{person}", person),
     Route("/import", import_map, methods=["POST"]),
     Route("/people", open_person, methods=["POST"]),

@@ -6,7 +6,9 @@ follows from the person and the date, which may change while it is drafted). Eac
 or not, with the editor's revision number so that the newest copy wins after a reload.
 
 The database sits beside the outbox by default, runs in WAL mode, and is readable by its owner
-only: it holds mental health information.
+only: it holds mental health information. A person's maps can be deleted whole; SQLite then
+overwrites what was deleted (``secure_delete``) and empties its write-ahead log, so that no copy
+is left in the file's free pages or beside it.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ class MapStore:
         # Private whatever the umask: folder 0700, file 0600 (as the outbox).
         self._db = open_private_sqlite(self.path, what="the map store", check_same_thread=False)
         try:
+            self._db.execute("PRAGMA secure_delete = ON")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             raise database_error(exc, "the map store", self.path) from None
@@ -278,6 +281,19 @@ class MapStore:
         """Every saved version of a record, first first."""
         rows = self._rows("SELECT * FROM versions WHERE record_id = ? ORDER BY n", (record_id,))
         return [_version(r) for r in rows]
+
+    def delete_person(self, person: str) -> list[str]:
+        """Delete every map of a person (records, versions, drafts); the ids of the records deleted."""
+        with self._tx() as db:
+            ids = [row[0] for row in db.execute("SELECT id FROM records WHERE person = ?", (person,))]
+            marks = ", ".join("?" * len(ids))
+            for table in ("drafts", "versions"):
+                db.execute(f"DELETE FROM {table} WHERE record_id IN ({marks})", ids)  # noqa: S608 - placeholders only
+            db.execute("DELETE FROM records WHERE person = ?", (person,))
+        with self._lock:
+            # the pages of the deleted maps go from the write-ahead log too, not only from the database
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return ids
 
     def find_by_map(self, person: str, map_date: str) -> Record | None:
         """The record of a person's map of a date, if the app has one."""

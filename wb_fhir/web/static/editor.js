@@ -147,6 +147,7 @@ function redo() {
 }
 
 function keepLocally() {
+  if (deleted) return;
   try {
     localStorage.setItem(LOCAL_KEY, JSON.stringify({ data: draft, rev }));
   } catch (e) {
@@ -160,6 +161,7 @@ function setStatus(text) {
 
 let syncTimer = null;
 function scheduleSync(delay = 400) {
+  if (deleted) return;
   window.clearTimeout(syncTimer);
   setStatus("Keeping your changes...");
   syncTimer = window.setTimeout(sync, delay);
@@ -174,12 +176,29 @@ async function send(method, url, body) {
   });
 }
 
+// The map was deleted on this computer (from another page, or another browser): this page
+// keeps nothing of it, in the page or in this browser's storage, and says so.
+let deleted = false;
+function forgetDeleted() {
+  deleted = true;
+  window.clearTimeout(syncTimer);
+  window.clearTimeout(previewTimer);
+  try { localStorage.removeItem(LOCAL_KEY); localStorage.removeItem(FORMS_KEY); } catch (e) { /* nothing kept */ }
+  const main = $("main");
+  main.replaceChildren(
+    el("h1", { text: "This map was deleted" }),
+    el("p", { role: "alert", text: "The maps of this person were deleted on this computer, so this page keeps nothing of them." }),
+    el("p", {}, el("a", { href: "/", text: "Back to all people" })));
+  main.focus();
+}
+
 async function sync() {
   if (syncing) { syncAgain = true; return; }
   syncing = true;
   const sending = rev;
   try {
     const response = await send("PUT", `/api/maps/${recordId}/draft`, { data: draft, rev: sending });
+    if (response.status === 404) { forgetDeleted(); return; }
     if (!response.ok) throw new Error(String(response.status));
     syncedRev = sending;
     if (syncedRev === rev) setStatus("All changes are kept.");
@@ -669,10 +688,12 @@ function fillConnectionSelect(select, placeholder) {
 function pickForTie(id) {
   if (tiePick === "first" || tiePick === null) {
     $("t-from").value = id;
+    fitTieTypes();
     tiePick = "second";
     $("map-note").textContent = `Tie from ${labelOf(id)}: now press the second connection.`;
   } else {
     $("t-to").value = id;
+    fitTieTypes();
     tiePick = null;
     $("tie-mode").setAttribute("aria-pressed", "false");
     $("map-note").textContent = `Tie from ${labelOf($("t-from").value)} to ${labelOf(id)}: pick the kind of tie, then "Add the tie".`;
@@ -680,6 +701,51 @@ function pickForTie(id) {
     $("t-type").focus();
   }
 }
+
+// Only the kinds of tie that may join the two connections' kinds are offered (the library's
+// TIE_RULES, sent with the codes); the kind last chosen comes back whenever it fits again.
+let tieWanted = null;
+
+function kindOf(id) {
+  const c = connections().find((x) => x.id === id);
+  return c ? c.kind : null;
+}
+
+function tiesFitting(from, to) {
+  return codes.tie_types.filter(([type]) => {
+    const [froms, tos] = codes.tie_rules[type];
+    return (!from || froms.includes(from)) && (!to || tos.includes(to));
+  });
+}
+
+function aKind(kind) {
+  const name = (KIND[kind] || kind).toLowerCase();
+  return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+function fitTieTypes() {
+  const from = kindOf($("t-from").value);
+  const to = kindOf($("t-to").value);
+  const fits = tiesFitting(from, to);
+  const select = $("t-type");
+  const keep = [tieWanted, select.value].find((v) => fits.some(([type]) => type === v));
+  select.replaceChildren(...(fits.length
+    ? fits.map(([type, name]) => el("option", { value: type, text: name }))
+    : [el("option", { value: "", text: "No tie fits", disabled: true })]));
+  select.value = keep || (fits.length ? fits[0][0] : "");
+  let hint = "";
+  if (!fits.length) {
+    hint = to
+      ? `No kind of tie goes from ${aKind(from)} to ${aKind(to)}.`
+      : `No kind of tie starts from ${aKind(from)}.`;
+    hint += tiesFitting(to, from).length && to ? " Try them the other way round." : " Pick other connections.";
+  }
+  $("t-fits").textContent = hint;
+}
+
+$("t-type").addEventListener("change", () => { tieWanted = $("t-type").value; });
+$("t-from").addEventListener("change", fitTieTypes);
+$("t-to").addEventListener("change", fitTieTypes);
 
 $("tie-mode").addEventListener("click", () => {
   const on = $("tie-mode").getAttribute("aria-pressed") !== "true";
@@ -694,10 +760,12 @@ $("tie-form").addEventListener("submit", (e) => {
   const to = $("t-to").value;
   const type = $("t-type").value;
   if (!from || !to) { announce("Pick both connections of the tie."); (from ? $("t-to") : $("t-from")).focus(); return; }
+  if (!type) { announce($("t-fits").textContent); $("t-to").focus(); return; }
   commit((d) => { d.ties = [...(d.ties || []), { from, to, type }]; },
     `Tie added: ${labelOf(from)} ${TIE[type].toLowerCase()} ${labelOf(to)}.`);
   $("t-from").value = "";
   $("t-to").value = "";
+  fitTieTypes();
   keepForms();
   $("t-from").focus();
 });
@@ -705,6 +773,7 @@ $("tie-form").addEventListener("submit", (e) => {
 function renderTies() {
   fillConnectionSelect($("t-from"), "Pick a connection");
   fillConnectionSelect($("t-to"), "Pick a connection");
+  fitTieTypes();
   $("tie-list").replaceChildren(
     ...(draft.ties || []).map((t, i) => {
       const words = `${labelOf(t.from)} ${(TIE[t.type] || t.type).toLowerCase()} ${labelOf(t.to)}`;
@@ -988,7 +1057,9 @@ function restoreForms() {
   };
   apply();
   fitFormToKind();
+  fitTieTypes();
   apply();
+  tieWanted = $("t-type").value || null;
   if (cform.elements.editing.value) {
     $("c-submit").textContent = "Save the changes";
     $("c-cancel").hidden = false;
@@ -1078,6 +1149,7 @@ $("save").addEventListener("click", async () => {
   const result = $("save-result");
   try {
     const response = await send("POST", `/api/maps/${recordId}/save`, { data: draft, rev });
+    if (response.status === 404) { forgetDeleted(); return; }
     const answer = await response.json();
     if (response.status === 422) {
       result.hidden = true;
