@@ -119,9 +119,17 @@ def _home_chart(report: dict[str, Any]) -> tuple[Markup, str]:
         Bar(f"{band}% of waking time", n if isinstance(n, int) else None, _count_text(n) + " people")
         for band, n in home["bands"].items()
     ]
+    median = home["median"]
+    middle = (
+        "no one to take a median of"
+        if median is None
+        else "median suppressed: fewer than 8 people"
+        if median == "*"
+        else f"median {figure_text(median)}%"
+    )
     words = (
         f"Share of waking time spent at home, for {figure_text(home['recorded'])} people whose latest map records it "
-        f"(median {figure_text(home['median'])}%): " + "; ".join(f"{b.label}: {b.text}" for b in bars)
+        f"({middle}): " + "; ".join(f"{b.label}: {b.text}" for b in bars)
     )
     return Markup(bar_chart("c-home", "Time at home", words, bars)), words  # noqa: S704
 
