@@ -164,7 +164,12 @@ def test_a_token_endpoint_echoing_the_assertion_is_scrubbed(tmp_path: Path) -> N
     assert server.requests == []
 
 
-def test_prefill_warnings_quoting_the_record_are_scrubbed_and_printable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["prefill", "--patient", NHS, "-o", "{tmp}/draft.yaml"], ["pull", "--patient", NHS, "-o", "{tmp}/out"]],
+    ids=["prefill", "pull"],
+)
+def test_warnings_quoting_the_record_are_scrubbed_and_printable(tmp_path: Path, command: list[str]) -> None:
     from wb_fhir.fhir import questionnaire_response
     from wb_fhir.mapfile import load_map
 
@@ -186,13 +191,16 @@ def test_prefill_warnings_quoting_the_record_are_scrubbed_and_printable(tmp_path
         found = {"Patient": [patient], "QuestionnaireResponse": [qr]}.get(ex.request.path.rsplit("/", 1)[-1], [])
         ex.json(bundle(found))
 
+    args = [a.replace("{tmp}", str(tmp_path)) for a in command]
     with HostileServer(record) as server:
-        result = run("prefill", "--patient", NHS, "-o", str(tmp_path / "draft.yaml"), *server_args(server))
+        result = run(
+            *args, *server_args(server), *(["--outbox", str(tmp_path / "o.sqlite")] if args[0] == "pull" else [])
+        )
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
-    assert len(warnings) == 2, result.stderr  # the status and the unknown item, each on one line
-    assert any("the response is not completed" in w for w in warnings)
-    assert any("is not an item of the Questionnaire here" in w for w in warnings)
-    assert_clean(result.stderr, labels=True)
+    assert any("the response is not completed" in w for w in warnings), result.stderr
+    assert any("is not an item of the Questionnaire here" in w for w in warnings), result.stderr  # on one line
+    assert_clean(result.stderr, labels=args[0] == "prefill")  # pull knows no labels to scrub
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr and "\x07" not in result.stderr
-    assert "[token]" in result.stderr and "[nhs-number]" in result.stderr and "[personal]" in result.stderr
+    assert "[token]" in result.stderr and "[nhs-number]" in result.stderr
+    assert ("[personal]" in result.stderr) is (args[0] == "prefill")

@@ -23,11 +23,6 @@ from wb_fhir.review.summary import html_to_pdf, review_html
 from wb_fhir.review.text import format_changes
 
 
-def _printable(text: str) -> str:
-    """Text from a server for the terminal: one line, every unprintable character escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(text.split()))
-
-
 def _load_all(paths: tuple[str, ...]) -> list[WellbeingMap]:
     """Every map, collecting the problems of all files before giving up."""
     maps: list[WellbeingMap] = []
@@ -177,13 +172,13 @@ def prefill(patient: str, output: str, when: str | None, force: bool, opts: dict
     result = draft_from_record(client, patient, on)
     if result.warnings:
         from wb_fhir.bundles import map_bundle
-        from wb_fhir.sync.scrub import Scrubber, personal_values
+        from wb_fhir.sync.scrub import Scrubber, personal_values, printable
 
         # The warnings quote the record (ids, codes, text): a hostile or careless server may
         # have put a token, an NHS number, a name or terminal control sequences there.
         personal = Scrubber(personal_values(map_bundle(result.map, ())))
         for warning in result.warnings:
-            click.echo(f"warning: {_printable(personal(client.scrub(warning)))}", err=True)
+            click.echo(f"warning: {printable(personal(client.scrub(warning)))}", err=True)
     fmt = "json" if out.suffix.lower() == ".json" else "yaml"
     _write_new(out, dumps_map(result.map, fmt).encode("utf-8"), force)
     if result.started_from is None:

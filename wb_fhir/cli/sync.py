@@ -23,7 +23,7 @@ from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import DAMAGED, Item, Outbox, repair
 from wb_fhir.sync.pull import pull as pull_person
 from wb_fhir.sync.push import FlushReport, flush
-from wb_fhir.sync.scrub import scrub
+from wb_fhir.sync.scrub import printable
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def pull(patient: str, output: Path, since: datetime | None, opts: dict[str, Any
     with Outbox(opts["outbox_path"]) as outbox:
         report = pull_person(client, outbox, patient, output, since=since.date() if since else None)
     for warning in report.warnings:
-        click.echo(f"warning: {scrub(warning)}", err=True)
+        click.echo(f"warning: {printable(client.scrub(warning))}", err=True)
     click.echo(
         f"wrote {len(report.maps)} map(s), {'a plan' if report.plan else 'no plan'} and "
         f"{len(report.goals)} goal(s) to {output}"

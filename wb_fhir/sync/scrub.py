@@ -139,6 +139,15 @@ scrub = Scrubber()
 """Replaces what can be recognised without knowing the values in play: NHS numbers, tokens, searches."""
 
 
+def printable(text: str) -> str:
+    """Text from a server fit for a terminal or a page: one line, every unprintable character escaped.
+
+    Control characters (terminal escape sequences, a bell), line breaks that would forge a line of
+    output, bidirectional overrides and the like are written as Python writes them (``\\x1b``).
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(text.split()))
+
+
 def personal_values(bundle: Mapping[str, Any]) -> frozenset[str]:
     """Values in a Bundle that may name or identify people: free text, displays, ids, identifier values."""
     found: set[str] = set()

@@ -29,7 +29,6 @@ named, and no token from elsewhere is ever used).
 from __future__ import annotations
 
 import html
-import json
 import logging
 import math
 import secrets
@@ -55,7 +54,7 @@ from wb_fhir.errors import AuthError, InputError, ServerError
 from wb_fhir.sync.auth import Auth, Flow
 from wb_fhir.sync.bounded import BoundedSession
 from wb_fhir.sync.client import FhirClient, Limits, Timeouts, check_base_url, safe_url
-from wb_fhir.sync.scrub import scrub
+from wb_fhir.sync.scrub import printable, scrub
 from wb_fhir.web.embedding import EmbeddingPolicy
 from wb_fhir.web.smart import scopes
 from wb_fhir.web.smart.session import PENDING_TTL, LaunchContext, Pending, Tokens, TokenStore
@@ -550,8 +549,7 @@ def relative_to(base: str, url: str) -> str:
 
 def _one_line(value: object, limit: int = 80) -> str:
     # An OAuth error code from a server that may be hostile: one short printable line, scrubbed.
-    text = scrub(" ".join(str(value).split()))
-    text = text if text.isprintable() else json.dumps(text)
+    text = printable(scrub(str(value)))
     return text if len(text) <= limit else text[:limit] + "..."
 
 
