@@ -77,7 +77,7 @@ def _size_chart(report: dict[str, Any]) -> tuple[Markup, str]:
     row("All connections", size)
     for kind in Kind:
         row(KIND_PLURAL[kind], size["by_kind"][kind.value])
-    words = f"Current connections per person, latest maps of {figure_text(size['people'])} people: " + "; ".join(
+    words = f"Current connections per person, latest maps of {_how_many(size['people'], 'people')}: " + "; ".join(
         f"{label}: {text}" for label, _, _, text in rows
     )
     return Markup(range_chart("c-size", "Network size", words, rows)), words  # noqa: S704
@@ -96,6 +96,11 @@ def _rings_chart(report: dict[str, Any]) -> tuple[Markup, str]:
     if not bars:
         words = "No current connections to show."
     return Markup(bar_chart("c-rings", "Rings by kind", words, bars)), words  # noqa: S704
+
+
+def _how_many(n: Any, noun: str) -> str:
+    """``150 people``, or ``1 to 7 people (suppressed)`` in plain words rather than ``* people``."""
+    return f"1 to 7 {noun} (suppressed)" if n == "*" else f"{figure_text(n)} {noun}"
 
 
 def _count_text(n: Any) -> str:
@@ -128,7 +133,7 @@ def _home_chart(report: dict[str, Any]) -> tuple[Markup, str]:
         else f"median {figure_text(median)}%"
     )
     words = (
-        f"Share of waking time spent at home, for {figure_text(home['recorded'])} people whose latest map records it "
+        f"Share of waking time spent at home, for {_how_many(home['recorded'], 'people')} whose latest map records it "
         f"({middle}): " + "; ".join(f"{b.label}: {b.text}" for b in bars)
     )
     return Markup(bar_chart("c-home", "Time at home", words, bars)), words  # noqa: S704
@@ -143,8 +148,9 @@ def _change_chart(report: dict[str, Any]) -> tuple[Markup, str]:
         for direction, word in (("up", up), ("same", same), ("down", down)):
             bars.append(Bar(word.capitalize(), _value(c[direction]), share_text(c[direction]), title))
         sentences.append(f"{title}: {up} for {share_text(c['up'])}, {down} for {share_text(c['down'])}")
-    words = f"First map against latest, for {figure_text(change['people'])} people with two or more maps. " + "; ".join(
-        sentences
+    words = (
+        f"First map against latest, for {_how_many(change['people'], 'people')} with two or more maps. "
+        + "; ".join(sentences)
     )
     return Markup(bar_chart("c-change", "Change between reviews", words, bars, maximum=100.0)), words  # noqa: S704
 
@@ -163,8 +169,8 @@ def report_context(report: dict[str, Any], *, title: str = "Wellbeing networks: 
     period = report["period"]
     return {
         "title": title,
-        "people": figure_text(report["people"]),
-        "maps": figure_text(report["maps"]),
+        "people": _how_many(report["people"], "people"),
+        "maps": _how_many(report["maps"], "maps"),
         "since": period["since"],
         "until": period["until"],
         "suppressed": report["suppressed"],
