@@ -19,6 +19,17 @@ from wb_fhir.conformance.packages import load_uk_core
 from wb_fhir.conformance.questionnaire import all_link_ids, build_questionnaire
 from wb_fhir.conformance.structuredefinitions import build_structure_definitions
 from wb_fhir.conformance.valuesets import build_value_sets
+from wb_fhir.errors import InputError
+from wb_fhir.fhir.items import SIGNPOST_STEP_LINK_ID as STEP_LINK_ID
+from wb_fhir.mapfile import map_from_data
+
+FIGURE = {
+    "subject": {"nhs_number": "9434765919"},
+    "date": "2026-11-20",
+    "connections": [
+        {"id": "mum", "kind": "person", "label": "Mum", "category": "family", "ring": 1, "impact": "positive"}
+    ],
+}
 
 BASE = "http://127.0.0.1:9/fhir"
 
@@ -127,8 +138,30 @@ def test_enable_when_targets_exist_and_answers_are_allowed() -> None:
             assert target["type"] == "choice"
             assert cond["answerCoding"]["code"] in _vs_codes(_contained(q, target["answerValueSet"]))
             seen += 1
-    assert seen == 5  # three categories by kind, disclosure for people, roles for practitioners
+    # three categories by kind, disclosure for people, roles for practitioners; a sign-post's dated
+    # steps by its status: agreed (4 statuses), referred (3), attended (1), declined (1)
+    assert seen == 5 + 4 + 3 + 1 + 1
     assert items[t.LinkId.CONNECTION_ROLES]["enableWhen"][0]["question"] == t.LinkId.CONNECTION_CATEGORY_PERSON
+
+
+def test_a_sign_post_step_is_enabled_exactly_when_the_map_file_allows_its_date() -> None:
+    """The form never asks for a step's date the map would refuse, nor hides one it accepts."""
+    items = {i["linkId"]: i for i in _items(build_questionnaire()["item"])}
+    for step, link in STEP_LINK_ID.items():
+        conditions = items[link].get("enableWhen", [])
+        assert all(c["question"] == t.LinkId.SIGNPOST_STATUS for c in conditions)
+        assert items[link]["type"] == "date"
+        assert not conditions or items[link]["enableBehavior"] == "any"
+        enabled = {c["answerCoding"]["code"] for c in conditions} or {s.value for s in t.SignpostStatus}
+        for status in t.SignpostStatus:
+            signpost = {"asset": "library", "reason": "mum", "status": status.value, f"{step.value}_on": "2026-11-01"}
+            try:
+                map_from_data({**FIGURE, "signposts": [signpost]})
+                accepted = True
+            except InputError as exc:
+                assert [p.path for p in exc.problems] == [f"signposts[0].{step.value}_on"], exc.problems
+                accepted = False
+            assert accepted is (status.value in enabled), (step, status)
 
 
 def test_answer_value_sets_are_contained_with_their_expansion() -> None:
