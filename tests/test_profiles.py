@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from wb_fhir import terminology as t
 from wb_fhir._resources import data_dir
 from wb_fhir.cli import main
-from wb_fhir.conformance import conformance_resources, generate, stale_files
+from wb_fhir.conformance import all_examples, conformance_resources, file_name, generate, stale_files
 from wb_fhir.conformance.codesystem import build_codesystem
 from wb_fhir.conformance.examples import build_examples
 from wb_fhir.conformance.package import build_package, read_package
@@ -323,7 +324,28 @@ def test_package_contents() -> None:
         resource = files[f"package/{entry['filename']}"]
         assert (resource["resourceType"], resource["id"]) == (entry["resourceType"], entry["id"])
     examples = files["package/example/.index.json"]["files"]
-    assert len(examples) == sum(1 for e in build_examples() if e.valid)
+    assert len(examples) == len({e["filename"] for e in examples}) == sum(1 for e in all_examples() if e.valid)
+
+
+def test_the_package_carries_every_valid_example_of_every_profile() -> None:
+    files = read_package(build_package())
+    packed = {name.removeprefix("package/example/"): r for name, r in files.items() if "/example/" in name}
+    index = {e["filename"]: e for e in packed.pop(".index.json")["files"]}
+    manifest = json.loads((data_dir("profiles") / "examples" / "manifest.json").read_text(encoding="utf-8"))
+    valid = [e for e in manifest if e["valid"]]
+    shipped = {e["file"]: json.loads((data_dir("profiles") / "examples" / e["file"]).read_text("utf-8")) for e in valid}
+    assert sorted(file_name(r) for r in shipped.values()) == sorted(packed) == sorted(index)
+    for resource in shipped.values():
+        assert packed[file_name(resource)] == resource
+        assert (index[file_name(resource)]["resourceType"], index[file_name(resource)]["id"]) == (
+            resource["resourceType"],
+            resource["id"],
+        )
+    profiles = [r for r in conformance_resources() if r["resourceType"] == "StructureDefinition"]
+    for sd in profiles:
+        if sd["type"] != "Extension":  # the map's and the assets' and follow-up's profiles alike
+            assert any(e["profile"] == sd["url"] for e in valid), sd["id"]
+            assert any(sd["url"] in r.get("meta", {}).get("profile", []) for r in packed.values()), sd["id"]
 
 
 def test_cli_package_writes_the_package(tmp_path: Path) -> None:
