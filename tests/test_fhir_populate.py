@@ -80,6 +80,7 @@ def _team(subject: str = "Patient/robin", status: str = "active") -> list[dict[s
 def test_the_record_s_people_are_unconfirmed_connections_of_an_in_progress_response() -> None:
     qr = populate(build_questionnaire(), PATIENT, [_sister()], _team(), on=ON)
     assert qr["status"] == "in-progress"
+    assert "meta" not in qr  # the profile is for the completed map: an in-progress response declares none
     assert qr["subject"]["reference"] == "Patient/robin"
     wmap = extract_map(qr).map
     assert (wmap.subject.nhs_number, wmap.subject.fhir_id, wmap.subject.display) == (
