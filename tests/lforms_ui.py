@@ -19,6 +19,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from wb_fhir.fhir.items import SIGNPOST_STEP_LINK_ID
 from wb_fhir.model import WellbeingMap
 from wb_fhir.terminology import CATEGORY_LINK_ID, CODESYSTEM_URL, display
 
@@ -157,6 +158,11 @@ class LFormsUser:
                 self.type("signpost.note", at, signpost.note)
             if signpost.date:
                 self.date("signpost.date", at, signpost.date)
+            for step, link in SIGNPOST_STEP_LINK_ID.items():  # shown once the status has reached the step
+                if (day := signpost.step_date(step)) is not None:
+                    self.date(link.value, at, day)
+            if signpost.follow_up:
+                self.date("signpost.follow-up", at, signpost.follow_up)
         if wmap.reflections:
             self.type("reflections", (1,), wmap.reflections)
         if wmap.next_review:

@@ -19,6 +19,7 @@ from wb_fhir.mapfile import map_from_data, nhs_check_digit
 from wb_fhir.model import WellbeingMap
 from wb_fhir.terminology import (
     CATEGORIES_BY_KIND,
+    SIGNPOST_PATH,
     TIE_RULES,
     Category,
     Disclosure,
@@ -112,6 +113,26 @@ def connections(draw: st.DrawFn, c_id: str, rings: int) -> dict[str, Any]:
     return c
 
 
+def reached_steps(status: SignpostStatus) -> list[SignpostStatus]:
+    """The steps a sign-post at ``status`` went through: along the path, or to declined before attended."""
+    path = list(SIGNPOST_PATH)
+    if status is SignpostStatus.DECLINED:
+        return [*path[: path.index(SignpostStatus.ATTENDED)], status]
+    return path[: path.index(status) + 1]
+
+
+@st.composite
+def signpost_steps(draw: st.DrawFn, status: SignpostStatus, when: date) -> dict[str, str]:
+    """Dates for some of the steps a sign-post at ``status`` went through, in order, none after ``when``,
+    and perhaps a date to check on it by (any date)."""
+    steps = [step for step in reached_steps(status) if draw(st.booleans())]
+    days = sorted(draw(st.lists(st.dates(date(2020, 1, 1), when), min_size=len(steps), max_size=len(steps))))
+    out = {f"{step.value}_on": day.isoformat() for step, day in zip(steps, days, strict=True)}
+    if draw(st.booleans()):
+        out["follow_up"] = draw(dates).isoformat()
+    return out
+
+
 @st.composite
 def map_data(draw: st.DrawFn, max_connections: int = 10) -> dict[str, Any]:
     """Plain data of a valid map file."""
@@ -195,12 +216,14 @@ def map_data(draw: st.DrawFn, max_connections: int = 10) -> dict[str, Any]:
             if (s["asset"], s["reason"]) in pairs:
                 continue
             pairs.add((s["asset"], s["reason"]))
-            if draw(st.booleans()):
-                s["status"] = draw(st.sampled_from(list(SignpostStatus))).value
+            status = draw(st.sampled_from(list(SignpostStatus))) if draw(st.booleans()) else None
+            if status is not None:
+                s["status"] = status.value
             if draw(st.booleans()):
                 s["note"] = draw(free_text)
             if draw(st.booleans()):
                 s["date"] = draw(dates).isoformat()
+            s.update(draw(signpost_steps(status or SignpostStatus.SUGGESTED, when)))
             signposts.append(s)
     if signposts:
         data["signposts"] = signposts

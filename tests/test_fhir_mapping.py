@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from lxml import etree
 from strategies import MARKUP, wellbeing_maps
 
+from wb_fhir.errors import InputError
 from wb_fhir.fhir import (
     Attachment,
     Linker,
@@ -29,7 +31,7 @@ from wb_fhir.fhir.narrative import ALLOWED_ELEMENTS, XHTML_NS, care_plan_narrati
 from wb_fhir.fhir.references import connection_series_key
 from wb_fhir.mapfile import load_map
 from wb_fhir.measures import measure
-from wb_fhir.model import WellbeingMap, stable_uuid
+from wb_fhir.model import Signpost, WellbeingMap, stable_uuid
 from wb_fhir.terminology import (
     CODESYSTEM_URL,
     NHS_NUMBER_SYSTEM,
@@ -38,6 +40,7 @@ from wb_fhir.terminology import (
     IdentifierKind,
     ObservationCode,
     Profile,
+    SignpostStatus,
     identifier_system,
     structure_definition_url,
 )
@@ -54,6 +57,13 @@ def _example(name: str) -> WellbeingMap:
 def _check_models(resources: list[dict[str, Any]]) -> None:
     for resource in resources:
         get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def _without_steps(signposts: tuple[Signpost, ...]) -> tuple[Signpost, ...]:
+    """Sign-posts as the CarePlan holds them: the dated steps and the follow-up date are in the
+    QuestionnaireResponse and the ServiceRequest, not in the CarePlan's sign-post extension."""
+    steps = {f"{status.value}_on": None for status in SignpostStatus}
+    return tuple(replace(s, **steps, follow_up=None) for s in signposts)
 
 
 def _code(obs: dict[str, Any]) -> str:
@@ -84,7 +94,7 @@ def test_every_resource_is_a_valid_r4_model_and_measures_and_plan_read_back(wmap
     assert measures_from_observations(obs, rings=len(wmap.rings)) == measure(wmap)
     plan = plan_from_resources(resources.care_plan, list(resources.goals))
     assert plan.goals == wmap.goals
-    assert plan.signposts == wmap.signposts
+    assert plan.signposts == _without_steps(wmap.signposts)
     assert plan.next_review == wmap.next_review
     _check_narrative(resources.care_plan["text"]["div"])
 
@@ -99,7 +109,11 @@ def test_examples_round_trip(path: Path) -> None:
     resources = map_resources(wmap)
     assert measures_from_observations(resources.observations, rings=len(wmap.rings)) == measure(wmap)
     plan = plan_from_resources(resources.care_plan, list(resources.goals))
-    assert (plan.goals, plan.signposts, plan.next_review) == (wmap.goals, wmap.signposts, wmap.next_review)
+    assert (plan.goals, plan.signposts, plan.next_review) == (
+        wmap.goals,
+        _without_steps(wmap.signposts),
+        wmap.next_review,
+    )
 
 
 # --- the shapes of the contract -------------------------------------------------------------
@@ -348,3 +362,43 @@ def test_optional_items_missing() -> None:
     wmap = map_from_questionnaire_response(qr)
     assert wmap.reflections is None and wmap.next_review is None
     assert all(c.frequency is None and c.status == "current" for c in wmap.connections)
+
+
+def test_a_sign_post_s_dated_steps_and_follow_up_live_in_the_response() -> None:
+    wmap = _example("figure1.yaml")
+    referred = Signpost(
+        wmap.signposts[0].asset,
+        wmap.signposts[0].reason,
+        SignpostStatus.DECLINED,
+        note="Too far to travel",
+        suggested_on=date(2026, 10, 1),
+        agreed_on=date(2026, 10, 15),
+        referred_on=date(2026, 11, 1),
+        declined_on=date(2026, 11, 19),
+        follow_up=date(2026, 12, 15),
+    )
+    wmap = replace(wmap, signposts=(referred,))
+    qr = questionnaire_response(wmap)
+    group = next(i for i in qr["item"] if i["linkId"] == "signpost")
+    answers = {i["linkId"]: i["answer"][0] for i in group["item"]}
+    assert answers["signpost.referred-on"] == {"valueDate": "2026-11-01"}
+    assert answers["signpost.declined-on"] == {"valueDate": "2026-11-19"}
+    assert answers["signpost.follow-up"] == {"valueDate": "2026-12-15"}
+    assert answers["signpost.note"] == {"valueString": "Too far to travel"}
+    assert "signpost.attended-on" not in answers
+    assert map_from_questionnaire_response(qr) == wmap
+
+
+def test_a_step_the_map_refuses_is_reported_at_its_place_in_the_response() -> None:
+    qr = questionnaire_response(_example("figure1.yaml"))
+    group = next(i for i in qr["item"] if i["linkId"] == "signpost")
+    group["item"] += [
+        {"linkId": "signpost.suggested-on", "answer": [{"valueDate": "2026-11-02"}]},
+        {"linkId": "signpost.attended-on", "answer": [{"valueDate": "2026-11-01"}]},
+    ]
+    with pytest.raises(InputError) as caught:
+        extract_map(qr)
+    assert [str(p) for p in caught.value.problems] == [
+        "signpost[0].signpost.attended-on: is set but the sign-post's status is 'suggested'",
+        "signpost[0].signpost.attended-on: is before suggested_on",
+    ]

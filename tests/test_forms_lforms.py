@@ -216,6 +216,25 @@ def test_a_whole_map_entered_through_the_form_extracts_to_the_expected_map(
     LFormsUser(p).enter(expected)
     _top(p, "label-tie/1")
     assert_looks_like_reference(p, "lforms-filled", tmp_path)  # ties and goals picked from the lists
+    # a sign-post's dated steps are asked for once its status has reached them
+    shown = {
+        (link, n): p.locator(f"[id='signpost.{link}/{n}/1']").count() == 1
+        for link in ("suggested-on", "agreed-on", "referred-on", "attended-on", "declined-on", "follow-up")
+        for n in (1, 2, 3)
+    }
+    statuses = [s.status.value for s in expected.signposts]
+    assert statuses == ["agreed", "suggested", "declined"]
+    assert [link for (link, n), on in shown.items() if on and n == 1] == ["suggested-on", "agreed-on", "follow-up"]
+    assert [link for (link, n), on in shown.items() if on and n == 2] == ["suggested-on", "follow-up"]
+    assert [link for (link, n), on in shown.items() if on and n == 3] == [
+        "suggested-on",
+        "agreed-on",
+        "referred-on",
+        "declined-on",
+        "follow-up",
+    ]
+    _top(p, "label-signpost/1")
+    assert_looks_like_reference(p, "lforms-filled-signposts", tmp_path)
     response = p.evaluate("() => wbRead().response")  # as a trust's page stores it, without subject
     (tmp_path / "response.json").write_text(json.dumps(response), encoding="utf-8")
     run = CliRunner().invoke(main, ["extract", str(tmp_path / "response.json"), "-o", str(tmp_path / "map.yaml")])

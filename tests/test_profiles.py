@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from wb_fhir import terminology as t
 from wb_fhir._resources import data_dir
 from wb_fhir.cli import main
-from wb_fhir.conformance import conformance_resources, generate, stale_files
+from wb_fhir.conformance import all_examples, conformance_resources, file_name, generate, stale_files
 from wb_fhir.conformance.codesystem import build_codesystem
 from wb_fhir.conformance.examples import build_examples
 from wb_fhir.conformance.package import build_package, read_package
@@ -19,6 +20,17 @@ from wb_fhir.conformance.packages import load_uk_core
 from wb_fhir.conformance.questionnaire import all_link_ids, build_questionnaire
 from wb_fhir.conformance.structuredefinitions import build_structure_definitions
 from wb_fhir.conformance.valuesets import build_value_sets
+from wb_fhir.errors import InputError
+from wb_fhir.fhir.items import SIGNPOST_STEP_LINK_ID as STEP_LINK_ID
+from wb_fhir.mapfile import map_from_data
+
+FIGURE = {
+    "subject": {"nhs_number": "9434765919"},
+    "date": "2026-11-20",
+    "connections": [
+        {"id": "mum", "kind": "person", "label": "Mum", "category": "family", "ring": 1, "impact": "positive"}
+    ],
+}
 
 BASE = "http://127.0.0.1:9/fhir"
 
@@ -127,8 +139,30 @@ def test_enable_when_targets_exist_and_answers_are_allowed() -> None:
             assert target["type"] == "choice"
             assert cond["answerCoding"]["code"] in _vs_codes(_contained(q, target["answerValueSet"]))
             seen += 1
-    assert seen == 5  # three categories by kind, disclosure for people, roles for practitioners
+    # three categories by kind, disclosure for people, roles for practitioners; a sign-post's dated
+    # steps by its status: agreed (4 statuses), referred (3), attended (1), declined (1)
+    assert seen == 5 + 4 + 3 + 1 + 1
     assert items[t.LinkId.CONNECTION_ROLES]["enableWhen"][0]["question"] == t.LinkId.CONNECTION_CATEGORY_PERSON
+
+
+def test_a_sign_post_step_is_enabled_exactly_when_the_map_file_allows_its_date() -> None:
+    """The form never asks for a step's date the map would refuse, nor hides one it accepts."""
+    items = {i["linkId"]: i for i in _items(build_questionnaire()["item"])}
+    for step, link in STEP_LINK_ID.items():
+        conditions = items[link].get("enableWhen", [])
+        assert all(c["question"] == t.LinkId.SIGNPOST_STATUS for c in conditions)
+        assert items[link]["type"] == "date"
+        assert not conditions or items[link]["enableBehavior"] == "any"
+        enabled = {c["answerCoding"]["code"] for c in conditions} or {s.value for s in t.SignpostStatus}
+        for status in t.SignpostStatus:
+            signpost = {"asset": "library", "reason": "mum", "status": status.value, f"{step.value}_on": "2026-11-01"}
+            try:
+                map_from_data({**FIGURE, "signposts": [signpost]})
+                accepted = True
+            except InputError as exc:
+                assert [p.path for p in exc.problems] == [f"signposts[0].{step.value}_on"], exc.problems
+                accepted = False
+            assert accepted is (status.value in enabled), (step, status)
 
 
 def test_answer_value_sets_are_contained_with_their_expansion() -> None:
@@ -290,7 +324,28 @@ def test_package_contents() -> None:
         resource = files[f"package/{entry['filename']}"]
         assert (resource["resourceType"], resource["id"]) == (entry["resourceType"], entry["id"])
     examples = files["package/example/.index.json"]["files"]
-    assert len(examples) == sum(1 for e in build_examples() if e.valid)
+    assert len(examples) == len({e["filename"] for e in examples}) == sum(1 for e in all_examples() if e.valid)
+
+
+def test_the_package_carries_every_valid_example_of_every_profile() -> None:
+    files = read_package(build_package())
+    packed = {name.removeprefix("package/example/"): r for name, r in files.items() if "/example/" in name}
+    index = {e["filename"]: e for e in packed.pop(".index.json")["files"]}
+    manifest = json.loads((data_dir("profiles") / "examples" / "manifest.json").read_text(encoding="utf-8"))
+    valid = [e for e in manifest if e["valid"]]
+    shipped = {e["file"]: json.loads((data_dir("profiles") / "examples" / e["file"]).read_text("utf-8")) for e in valid}
+    assert sorted(file_name(r) for r in shipped.values()) == sorted(packed) == sorted(index)
+    for resource in shipped.values():
+        assert packed[file_name(resource)] == resource
+        assert (index[file_name(resource)]["resourceType"], index[file_name(resource)]["id"]) == (
+            resource["resourceType"],
+            resource["id"],
+        )
+    profiles = [r for r in conformance_resources() if r["resourceType"] == "StructureDefinition"]
+    for sd in profiles:
+        if sd["type"] != "Extension":  # the map's and the assets' and follow-up's profiles alike
+            assert any(e["profile"] == sd["url"] for e in valid), sd["id"]
+            assert any(sd["url"] in r.get("meta", {}).get("profile", []) for r in packed.values()), sd["id"]
 
 
 def test_cli_package_writes_the_package(tmp_path: Path) -> None:

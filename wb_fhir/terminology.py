@@ -513,6 +513,12 @@ class LinkId(StrEnum):
     SIGNPOST_STATUS = "signpost.status"
     SIGNPOST_NOTE = "signpost.note"
     SIGNPOST_DATE = "signpost.date"
+    SIGNPOST_SUGGESTED_ON = "signpost.suggested-on"
+    SIGNPOST_AGREED_ON = "signpost.agreed-on"
+    SIGNPOST_REFERRED_ON = "signpost.referred-on"
+    SIGNPOST_ATTENDED_ON = "signpost.attended-on"
+    SIGNPOST_DECLINED_ON = "signpost.declined-on"
+    SIGNPOST_FOLLOW_UP = "signpost.follow-up"
     REFLECTIONS = "reflections"
     NEXT_REVIEW = "next-review"
 

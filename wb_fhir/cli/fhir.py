@@ -1,7 +1,9 @@
-"""``wb-fhir bundle`` and ``wb-fhir extract``: map to FHIR and back."""
+"""``wb-fhir bundle``, ``extract`` and ``populate``: map to FHIR and back, and a response to fill in."""
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,10 @@ import click
 from wb_fhir._files import atomic_write, json_chunks
 from wb_fhir.assets import local_asset_names
 from wb_fhir.bundles import map_bundle
-from wb_fhir.cli._common import drawing_options
-from wb_fhir.cli._server import collect_server_options, make_client, server_options
+from wb_fhir.cli._common import drawing_options, patient_option
+from wb_fhir.cli._server import collect_server_options, make_client, needs_client, server_options
 from wb_fhir.errors import InputError, Problem, ServerError
-from wb_fhir.fhir import extract_map, questionnaire_response_of
+from wb_fhir.fhir import extract_map, populate_from_server, questionnaire_response_of
 from wb_fhir.mapfile import load_fhir_data, load_map, save_map
 from wb_fhir.sync.client import FhirClient
 
@@ -80,4 +82,44 @@ def _patient(client: FhirClient, reference: str) -> dict[str, Any]:
         raise
 
 
-COMMANDS = [bundle, extract]
+@click.command()
+@patient_option
+@click.option("-o", "--output", required=True, help="Where to write the QuestionnaireResponse (.json).")
+@click.option(
+    "--date",
+    "when",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date of the conversation (YYYY-MM-DD; default today).",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@server_options(outbox=False)
+@collect_server_options
+def populate(patient: str, output: str, when: datetime | None, force: bool, opts: dict[str, Any]) -> None:
+    """Write the QuestionnaireResponse a form filler opens for the person: SDC $populate.
+
+    It is in progress and holds the date, the person, and the record's people (family and
+    carers from RelatedPerson, the care team's practitioners from CareTeam) as connections to
+    confirm with the person; when the record holds a map already, the newest is carried forward
+    (as 'review start' does) and only the people it lacks are added. The same people as
+    'wb-fhir prefill', as a response for the trust's own form filler rather than a map file.
+    """
+    out = Path(output)
+    if out.suffix.lower() != ".json":
+        raise InputError("the response is written as JSON: give a .json file", output)
+    if out.exists() and not force:
+        raise InputError("already exists (use --force to overwrite it)", str(out))
+    on = when.date() if when is not None else date.today()
+    result = populate_from_server(needs_client(opts), patient, on)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    atomic_write(out, (json.dumps(result.response, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    if result.started_from is None:
+        click.echo(f"wrote {out}: response of {on} with {result.added} connection(s) to confirm with the person")
+    else:
+        click.echo(
+            f"wrote {out}: response of {on}, started from the map of {result.started_from} in the record, "
+            f"with {result.added} new connection(s) from the record to confirm with the person"
+        )
+
+
+COMMANDS = [bundle, extract, populate]

@@ -37,6 +37,11 @@ def conformance_resources() -> list[Resource]:
     return [*resources, build_implementation_guide(resources)]
 
 
+def all_examples() -> list[Example]:
+    """Every example of every profile (the map's, then the assets' and follow-up's), valid and invalid."""
+    return build_examples() + build_asset_examples()
+
+
 def file_name(resource: Resource) -> str:
     """The conventional file name of a resource: ``Type-id.json``."""
     return f"{resource['resourceType']}-{resource['id']}.json"
@@ -58,7 +63,7 @@ def _manifest(examples: list[Example]) -> list[dict[str, object]]:
 def generate() -> dict[str, str]:
     """Every file of ``profiles/``, by path relative to it, with its exact text."""
     resources = conformance_resources()
-    examples = build_examples() + build_asset_examples()
+    examples = all_examples()
     files = {file_name(r): dumps(r) for r in resources}
     files.update({f"examples/{e.file}": dumps(e.resource) for e in examples})
     files[MANIFEST] = dumps(_manifest(examples))
@@ -102,4 +107,4 @@ def _read(path: Path) -> str | None:
         return None
 
 
-__all__ = ["Example", "conformance_resources", "file_name", "generate", "stale_files", "write"]
+__all__ = ["Example", "all_examples", "conformance_resources", "file_name", "generate", "stale_files", "write"]

@@ -119,6 +119,12 @@ _DATES = {
     LinkId.MILESTONE_DUE,
     LinkId.MILESTONE_DONE_ON,
     LinkId.SIGNPOST_DATE,
+    LinkId.SIGNPOST_SUGGESTED_ON,
+    LinkId.SIGNPOST_AGREED_ON,
+    LinkId.SIGNPOST_REFERRED_ON,
+    LinkId.SIGNPOST_ATTENDED_ON,
+    LinkId.SIGNPOST_DECLINED_ON,
+    LinkId.SIGNPOST_FOLLOW_UP,
 }
 
 
@@ -236,6 +242,8 @@ def questionnaire_response() -> Resource:
                 _answer(LinkId.SIGNPOST_ASSET, "central-library-book-club"),
                 _answer(LinkId.SIGNPOST_REASON, "reading"),
                 _answer(LinkId.SIGNPOST_STATUS, SignpostStatus.SUGGESTED),
+                _answer(LinkId.SIGNPOST_SUGGESTED_ON, DATE),
+                _answer(LinkId.SIGNPOST_FOLLOW_UP, "2026-12-15"),
             ),
             {
                 "linkId": LinkId.REFLECTIONS.value,
@@ -545,6 +553,11 @@ def build_examples() -> list[Example]:
     def ring_out_of_range(r: Resource) -> None:
         r["item"][4]["item"][4]["answer"][0]["valueInteger"] = 9
 
+    def step_beyond_status(r: Resource) -> None:
+        steps = next(i for i in r["item"] if i["linkId"] == LinkId.SIGNPOST)["item"]
+        after = next(n for n, i in enumerate(steps) if i["linkId"] == LinkId.SIGNPOST_SUGGESTED_ON) + 1
+        steps.insert(after, _answer(LinkId.SIGNPOST_AGREED_ON, DATE))  # the sign-post is only suggested
+
     def wrong_unit(r: Resource) -> None:
         r["valueQuantity"]["code"] = "h"
 
@@ -572,6 +585,12 @@ def build_examples() -> list[Example]:
             _broken(qr, ring_out_of_range),
             url(Profile.QUESTIONNAIRE_RESPONSE),
             "greater than the allowed maximum of 6",
+        ),
+        Example(
+            "QuestionnaireResponse-step-beyond-status",
+            _broken(qr, step_beyond_status),
+            url(Profile.QUESTIONNAIRE_RESPONSE),
+            "Item has answer, even though it is not enabled (item id = 'signpost.agreed-on')",
         ),
         Example(
             "Observation-connection-no-ring",

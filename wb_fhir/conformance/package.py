@@ -1,4 +1,5 @@
-"""The FHIR NPM package of the profiles (``package/package.json``, ``.index.json``, resources).
+"""The FHIR NPM package of the profiles (``package/package.json``, ``.index.json``, resources),
+with every valid example of every profile in ``package/example/`` (its own ``.index.json``).
 
 The tar is deterministic: entries in a fixed order, fixed mtimes, owner and mode, and a gzip
 header without a timestamp, so the same profiles always give the same bytes.
@@ -12,9 +13,8 @@ import json
 import tarfile
 from typing import Any
 
-from wb_fhir.conformance import conformance_resources, file_name
+from wb_fhir.conformance import all_examples, conformance_resources, file_name
 from wb_fhir.conformance._common import Resource, dumps
-from wb_fhir.conformance.examples import build_examples
 from wb_fhir.conformance.packages import manifest, shipped_uk_core_folder
 from wb_fhir.terminology import CANONICAL, FHIR_VERSION, PACKAGE_NAME, PACKAGE_VERSION
 
@@ -48,7 +48,7 @@ def _index_entry(name: str, resource: Resource) -> dict[str, Any]:
 def package_files() -> dict[str, bytes]:
     """Every file of the package by its path in the archive, in archive order."""
     resources = conformance_resources()
-    examples = [e for e in build_examples() if e.valid]
+    examples = [e for e in all_examples() if e.valid]
     names = {file_name(r): r for r in resources}
     example_names = {file_name(e.resource): e.resource for e in examples}
     files: dict[str, bytes] = {"package/package.json": dumps(package_json()).encode()}

@@ -176,7 +176,7 @@ def build_questionnaire() -> Resource:
         "person, in closeness rings, rated for their impact on wellbeing; the ties between them; "
         "goals, sign-posts and what was agreed. Works in any SDC form filler: answer lists contained, "
         "earlier answers offered where an item names a connection or goal, prefilled from the patient "
-        "launch context, annotated for SDC observation- and template-based extraction.",
+        "launch context, annotated for SDC template-based extraction.",
         profile=UK_CORE_PROFILES["Questionnaire"],
     )
     contained = [contained_value_set(name) for name in _value_sets_used(QUESTIONNAIRE_ITEMS)]

@@ -5,7 +5,8 @@ resource), or one kind at a time. FHIR to map: :func:`map_from_questionnaire_res
 or :func:`extract_map` (warnings for items it could not use), :func:`plan_from_resources`
 for goals, sign-posts and next review from a CarePlan and its Goals, and
 :func:`extract_observations` for SDC extraction, :func:`populate` for SDC ``$populate`` (a response
-prefilled from the record for a form filler to open).
+prefilled from the record for a form filler to open). The one exception to purity,
+:func:`populate_from_server`, reads that record through the client it is given.
 """
 
 from wb_fhir.fhir.bundle import MapResources, map_resources, transaction_bundle
@@ -20,7 +21,7 @@ from wb_fhir.fhir.extract import (
 from wb_fhir.fhir.goals import goal_from_resource, goal_resource
 from wb_fhir.fhir.narrative import care_plan_narrative
 from wb_fhir.fhir.observations import measures_from_observations, observations
-from wb_fhir.fhir.populate import populate
+from wb_fhir.fhir.populate import Populated, populate, populate_from_server
 from wb_fhir.fhir.provenance import provenance
 from wb_fhir.fhir.questionnaire_response import questionnaire_response
 from wb_fhir.fhir.references import Key, Linker, Search, Token
@@ -33,6 +34,7 @@ __all__ = [
     "Linker",
     "MapResources",
     "PlanParts",
+    "Populated",
     "Rendering",
     "Search",
     "Token",
@@ -49,6 +51,7 @@ __all__ = [
     "observations",
     "plan_from_resources",
     "populate",
+    "populate_from_server",
     "provenance",
     "questionnaire_response",
     "questionnaire_response_of",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wb_fhir.errors import InputError, Problem
-from wb_fhir.fhir.items import ITEMS, Item, parent
+from wb_fhir.fhir.items import ITEMS, SIGNPOST_STEP_LINK_ID, Item, parent
 from wb_fhir.mapfile import map_from_data
 from wb_fhir.model import WellbeingMap
 from wb_fhir.terminology import (
@@ -144,6 +144,8 @@ _MAP_FIELDS: dict[str, LinkId] = {
     "signposts.status": LinkId.SIGNPOST_STATUS,
     "signposts.note": LinkId.SIGNPOST_NOTE,
     "signposts.date": LinkId.SIGNPOST_DATE,
+    **{f"signposts.{step.value}_on": link for step, link in SIGNPOST_STEP_LINK_ID.items()},
+    "signposts.follow_up": LinkId.SIGNPOST_FOLLOW_UP,
 }
 _SEGMENT = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
 _REFERENCE = re.compile(
@@ -209,6 +211,8 @@ class _Reader:
                     "status": g.one(LinkId.SIGNPOST_STATUS),
                     "note": g.one(LinkId.SIGNPOST_NOTE),
                     "date": g.one(LinkId.SIGNPOST_DATE),
+                    **{f"{step.value}_on": g.one(link) for step, link in SIGNPOST_STEP_LINK_ID.items()},
+                    "follow_up": g.one(LinkId.SIGNPOST_FOLLOW_UP),
                 }
             )
             for g in root.groups(LinkId.SIGNPOST)

@@ -17,6 +17,7 @@ from wb_fhir.terminology import (
     CATEGORY_LINK_ID,
     CATEGORY_VALUE_SETS,
     NHS_NUMBER_SYSTEM,
+    SIGNPOST_PATH,
     Category,
     Disclosure,
     Frequency,
@@ -269,6 +270,33 @@ _GOAL = Item(
     ),
 )
 
+SIGNPOST_STEP_LINK_ID: dict[SignpostStatus, LinkId] = {
+    SignpostStatus.SUGGESTED: _L.SIGNPOST_SUGGESTED_ON,
+    SignpostStatus.AGREED: _L.SIGNPOST_AGREED_ON,
+    SignpostStatus.REFERRED: _L.SIGNPOST_REFERRED_ON,
+    SignpostStatus.ATTENDED: _L.SIGNPOST_ATTENDED_ON,
+    SignpostStatus.DECLINED: _L.SIGNPOST_DECLINED_ON,
+}
+"""The item holding the date a sign-post reached each status (``suggested_on``... of the map file)."""
+
+
+def signpost_statuses_with(step: SignpostStatus) -> tuple[SignpostStatus, ...]:
+    """The statuses of a sign-post that may have a date for ``step``: the map file's rule (a sign-post
+    moves along ``SIGNPOST_PATH``; declined may end it at any step before attended)."""
+    if step is SignpostStatus.DECLINED:
+        return (SignpostStatus.DECLINED,)
+    after = SIGNPOST_PATH[SIGNPOST_PATH.index(step) :]
+    declined = (SignpostStatus.DECLINED,) if step is not SignpostStatus.ATTENDED else ()
+    return after + declined
+
+
+def _step(step: SignpostStatus, text: str) -> Item:
+    # Shown once the status has reached the step: a form never asks for a date the map would refuse.
+    statuses = signpost_statuses_with(step)
+    enable = () if set(statuses) == set(SignpostStatus) else tuple((_L.SIGNPOST_STATUS, s) for s in statuses)
+    return Item(SIGNPOST_STEP_LINK_ID[step], text, "date", enable_when=enable)
+
+
 _SIGNPOST = Item(
     _L.SIGNPOST,
     "Sign-posts and referrals",
@@ -284,8 +312,14 @@ _SIGNPOST = Item(
             choices=f"{CONNECTION_CHOICES} | {GOAL_CHOICES}",
         ),
         _choice(_L.SIGNPOST_STATUS, "Status", SignpostStatus, "signpost-status", "drop-down"),
-        Item(_L.SIGNPOST_NOTE, "Note", "text"),
+        Item(_L.SIGNPOST_NOTE, "Note (if declined: why)", "text"),
         Item(_L.SIGNPOST_DATE, "Date", "date"),
+        _step(SignpostStatus.SUGGESTED, "Suggested on"),
+        _step(SignpostStatus.AGREED, "Agreed on"),
+        _step(SignpostStatus.REFERRED, "Referred on"),
+        _step(SignpostStatus.ATTENDED, "Attended on"),
+        _step(SignpostStatus.DECLINED, "Declined on"),
+        Item(_L.SIGNPOST_FOLLOW_UP, "Check on it by", "date"),
     ),
 )
 

@@ -9,18 +9,27 @@ connection for each of the record's people (family and carers from ``RelatedPers
 team's practitioners from ``CareTeam``), the people ``wb-fhir prefill`` finds. Given the latest
 map, it starts from that map carried forward (as a review does) and adds only the people it lacks.
 Any filler opens it as a response to continue (LHC-Forms: ``mergeFHIRDataIntoLForms``).
+
+:func:`populate_from_server` reads those resources (and the latest map) from a FHIR server
+through :class:`~wb_fhir.sync.client.FhirClient`, as ``wb-fhir prefill`` does, and populates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wb_fhir.errors import InputError, Problem
+from wb_fhir.fhir.extract import extract_map
 from wb_fhir.fhir.questionnaire_response import questionnaire_response
+from wb_fhir.fhir.references import Search
 from wb_fhir.model import Subject, WellbeingMap
 from wb_fhir.terminology import NHS_NUMBER_SYSTEM, QUESTIONNAIRE_URL, QUESTIONNAIRE_VERSION
+
+if TYPE_CHECKING:  # the sync layer builds on this package: imported for types only
+    from wb_fhir.sync.client import FhirClient
 
 JSON = dict[str, Any]
 
@@ -44,6 +53,26 @@ def populate(
     ``CareTeam?patient=...&_include=CareTeam:participant`` returns), which give the practitioners'
     names when a participant has no ``display``. A resource about another patient is refused.
     """
+    return _response(_draft(questionnaire, patient, related_persons, care_team, latest_map, on or date.today()))
+
+
+def _response(draft: WellbeingMap) -> JSON:
+    response = questionnaire_response(draft)
+    response["status"] = "in-progress"
+    # Not yet the map record the profile describes (completed, confirmed with the person): it
+    # declares no profile, and a server checks it against the Questionnaire alone.
+    del response["meta"]
+    return response
+
+
+def _draft(
+    questionnaire: Any,
+    patient: Any,
+    related_persons: Iterable[Any],
+    care_team: Iterable[Any],
+    latest_map: WellbeingMap | None,
+    when: date,
+) -> WellbeingMap:
     # review builds on fhir (prefill extracts maps with wb_fhir.fhir): imported here, not at the top
     from wb_fhir.review.compare import same_person
     from wb_fhir.review.prefill import add_from_record, draft_map
@@ -53,18 +82,71 @@ def populate(
     reference = f"Patient/{patient['id']}"
     related = _related(related_persons, reference)
     members = _members(care_team, reference)
-    when = on or date.today()
     if latest_map is None:
-        draft = draft_map(subject, when, related, members)
-    else:
-        if not same_person(latest_map.subject, subject):
-            raise InputError([Problem("latest_map.subject", "is not the patient")])
-        if when <= latest_map.date:
-            raise InputError([Problem("on", f"{when} is not after the latest map ({latest_map.date})")])
-        draft = add_from_record(latest_map, subject, when, related, members)
-    response = questionnaire_response(draft)
-    response["status"] = "in-progress"
-    return response
+        return draft_map(subject, when, related, members)
+    if not same_person(latest_map.subject, subject):
+        raise InputError([Problem("latest_map.subject", "is not the patient")])
+    if when <= latest_map.date:
+        raise InputError(
+            [Problem("date", f"{when} is not after the latest map in the record ({latest_map.date})")], setting="date"
+        )
+    return add_from_record(latest_map, subject, when, related, members)
+
+
+@dataclass(frozen=True)
+class Populated:
+    """A populated response, the date of the map it started from (if any), how many of the record's
+    people it added, and what in the latest map's response could not be read (with its place)."""
+
+    response: JSON
+    started_from: date | None
+    added: int
+    warnings: tuple[str, ...] = ()
+
+
+def populate_from_server(client: FhirClient, nhs_number: str, on: date, questionnaire: Any | None = None) -> Populated:
+    """:func:`populate` for the person with this NHS number, from what the server holds.
+
+    Reads the Patient, their RelatedPersons, their CareTeams with the participants (and the
+    Practitioner of each PractitionerRole), and their newest map (a QuestionnaireResponse of the
+    wellbeing Questionnaire). ``questionnaire`` defaults to the one wb_fhir ships.
+    """
+    from wb_fhir.conformance.questionnaire import build_questionnaire
+    from wb_fhir.review.prefill import latest_response
+
+    patient = client.patient(nhs_number)
+    reference = f"Patient/{patient['id']}"
+    related = list(client.search_all(Search("RelatedPerson").where(patient=reference)))
+    teams = (
+        Search("CareTeam")
+        .where(patient=reference)
+        .param("_include", "CareTeam:participant")
+        .param("_include:iterate", "PractitionerRole:practitioner")
+    )
+    team = [entry["resource"] for page in client.pages(teams) for entry in page.get("entry", []) if _team_entry(entry)]
+    responses = client.search_all(
+        Search("QuestionnaireResponse").where(subject=reference, questionnaire=QUESTIONNAIRE_URL).count(50)
+    )
+    latest = latest_response(responses)
+    latest_map: WellbeingMap | None = None
+    warnings: tuple[str, ...] = ()
+    if latest is not None:
+        where = f"QuestionnaireResponse/{latest.get('id')}"
+        extracted = extract_map(latest, source=where)
+        latest_map, warnings = extracted.map, tuple(f"{where}: {w}" for w in extracted.warnings)
+    draft = _draft(questionnaire or build_questionnaire(), patient, related, team, latest_map, on)
+    added = len(draft.connections) - (len(latest_map.connections) if latest_map else 0)
+    return Populated(_response(draft), latest_map.date if latest_map else None, added, warnings)
+
+
+def _team_entry(entry: JSON) -> bool:
+    """A CareTeam the search found, or a practitioner it names (not the organisations, patients or
+    other teams a participant may also be)."""
+    resource = entry.get("resource")
+    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    if entry.get("search", {}).get("mode", "match") == "match":
+        return kind == "CareTeam"
+    return kind in _MEMBER_TYPES
 
 
 def _check_questionnaire(questionnaire: Any) -> None:

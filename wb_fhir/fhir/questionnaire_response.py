@@ -10,6 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from wb_fhir.fhir.items import SIGNPOST_STEP_LINK_ID
 from wb_fhir.fhir.references import JSON, Linker, coding, meta, practitioner_ref, questionnaire_response_key
 from wb_fhir.model import Connection, Goal, Milestone, Signpost, Tie, WellbeingMap
 from wb_fhir.terminology import (
@@ -153,5 +154,7 @@ def _signpost(s: Signpost) -> JSON:
         + _question(LinkId.SIGNPOST_REASON, s.reason)
         + _question(LinkId.SIGNPOST_STATUS, s.status)
         + _question(LinkId.SIGNPOST_NOTE, s.note)
-        + _question(LinkId.SIGNPOST_DATE, s.date),
+        + _question(LinkId.SIGNPOST_DATE, s.date)
+        + [item for step, link in SIGNPOST_STEP_LINK_ID.items() for item in _question(link, s.step_date(step))]
+        + _question(LinkId.SIGNPOST_FOLLOW_UP, s.follow_up),
     )
