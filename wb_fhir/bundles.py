@@ -8,12 +8,13 @@ given) and ``wb_fhir.sync`` sends Bundles without drawing; the command line (``b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wb_fhir.errors import InputError
-from wb_fhir.fhir import transaction_bundle
-from wb_fhir.model import WellbeingMap
-from wb_fhir.render import Rendering, renderings
+
+if TYPE_CHECKING:
+    from wb_fhir.model import WellbeingMap
+    from wb_fhir.render import Rendering
 
 DRAWINGS = ("svg", "png", "pdf")
 """The formats a map can be drawn in for its DocumentReference, all of them by default."""
@@ -34,6 +35,8 @@ def drawings(wmap: WellbeingMap, formats: Sequence[str] = DRAWINGS) -> list[Rend
     """The map drawn in these formats, titled for a DocumentReference (none: nothing is drawn)."""
     if not formats:
         return []
+    from wb_fhir.render import renderings  # cairo loads only when something is drawn
+
     return [r for r in renderings(wmap) if r.suffix.lstrip(".") in formats]
 
 
@@ -44,5 +47,7 @@ def map_bundle(
 
     ``asset_names`` (``{asset id: name}``) lets the CarePlan name the assets sign-posted to.
     """
+    from wb_fhir.fhir import transaction_bundle
+
     bundle: dict[str, Any] = transaction_bundle(wmap, attachments=drawings(wmap, formats), asset_names=asset_names)
     return bundle

@@ -52,6 +52,11 @@ OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation
 CARE_PLAN_DOCUMENT_TYPE = (SNOMED, "734163000", "Care plan")
 OBSERVATION_CATEGORIES = ("social-history", "survey")
 
+SMART_BACKEND_SCOPE = "system/*.rs system/*.cu"
+"""The scopes a SMART Backend Services client asks for unless told otherwise."""
+SMART_SIGNING_ALGORITHMS = ("RS384", "ES384")
+"""The algorithms SMART Backend Services requires servers to support for client assertions."""
+
 
 # --- the project's codes ---------------------------------------------------------------
 
