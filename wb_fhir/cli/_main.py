@@ -142,7 +142,8 @@ def main(debug: bool, verbose: bool) -> None:
 
     Exit codes: 0 success, 1 a server or network failure, 2 bad input.
     """
-    import logging
+    if debug or verbose:  # else Python's default: warnings and errors as they are (no logging to load)
+        import logging
 
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+        level = logging.DEBUG if debug else logging.INFO
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
