@@ -134,3 +134,14 @@ def test_a_package_loads_the_module_of_the_name_asked_for_and_no_other(
     home, modules = json.loads(done.stdout)
     assert home in modules and home.startswith(f"{package}.")
     assert [m for m in never if m in modules] == []
+
+
+def test_a_name_that_is_also_a_module_name_stays_the_name() -> None:
+    # importing the module ``wb_fhir.fhir.provenance`` sets the package's attribute to the module
+    code = (
+        "import wb_fhir.fhir.observations, wb_fhir.fhir.provenance, wb_fhir.fhir.questionnaire_response\n"
+        "from wb_fhir.fhir import observations, provenance, questionnaire_response\n"
+        "print(all(callable(f) for f in (observations, provenance, questionnaire_response)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"

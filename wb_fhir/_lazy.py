@@ -1,7 +1,8 @@
 """Package exports that load on first use (PEP 562), so importing a package costs next to nothing.
 
 A package names what it exports and the module each name lives in; ``from wb_fhir.fhir import
-transaction_bundle`` then imports ``wb_fhir.fhir.bundle`` and nothing else of the package.
+transaction_bundle`` then imports ``wb_fhir.fhir.bundle`` and nothing else of the package. A name
+that is also the name of its own module is bound at once (see :func:`exports`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ def exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> tuple[Callabl
     """``__getattr__`` and ``__dir__`` for ``package``, whose names live in ``homes`` (module -> names)."""
     where = {name: module for module, names in homes.items() for name in names}
     namespace = vars(sys.modules[package])
+    for name, module in where.items():
+        if module == f"{package}.{name}":
+            # A name that is also its module's name (``fhir.provenance``) is bound now: importing
+            # the module later would set the package's attribute to the module, hiding the name.
+            namespace[name] = getattr(import_module(module), name)
 
     def __getattr__(name: str) -> Any:
         module = where.get(name)

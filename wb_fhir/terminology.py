@@ -429,7 +429,8 @@ def concept(value: StrEnum) -> Concept:
 
 def display(value: StrEnum) -> str:
     """The human display of one code."""
-    return concept(value).display
+    # straight from the table (no Concept made): every Coding of every Bundle comes here
+    return _CONCEPTS[type(value)][value._value_][0]
 
 
 def concepts() -> list[Concept]:
