@@ -8,6 +8,7 @@ ADVICE: dict[str, str] = {
     "date": "give a later date with --date",
     "force": "pull the person's record again (wb-fhir pull) and redo the change, or push with --force to overwrite",
     "nhs_number": "check the NHS number given with --patient",
+    "race": "push again, or run 'wb-fhir outbox flush': it is checked afresh and sent",
     "smart_client_id": "give the client id with --smart-client-id",
     "smart_kid": "give the key id with --smart-kid",
     "smart_token_url": "give the token endpoint with --smart-token-url",

@@ -140,6 +140,10 @@ class Outbox:
 
     def add(self, bundle: dict[str, Any], *, map_id: str, map_date: str | None) -> Item:
         """Store a Bundle to send; the same Bundle already pending is not stored twice."""
+        return self.get(self.store(bundle, map_id=map_id, map_date=map_date))
+
+    def store(self, bundle: dict[str, Any], *, map_id: str, map_date: str | None) -> int:
+        """:meth:`add`, giving the item's id only (a push of many maps reads none back)."""
         digest = bundle_hash(bundle)
         with self._tx() as db:
             row = db.execute(
@@ -153,7 +157,7 @@ class Outbox:
                 item_id = int(cur.lastrowid or 0)
             else:
                 item_id = int(row["id"])
-        return self.get(item_id)
+        return item_id
 
     def get(self, item_id: int) -> Item:
         """One item by id."""
@@ -174,6 +178,19 @@ class Outbox:
 
     def pending(self) -> list[Item]:
         return self.items([State.PENDING])
+
+    def pending_ids(self) -> list[int]:
+        """The ids of the items waiting to be sent, oldest first (none read: a flush reads each in turn)."""
+        return [int(r[0]) for r in self._db.execute("SELECT id FROM items WHERE state = 'pending' ORDER BY id")]
+
+    def pending_item(self, item_id: int) -> Item | None:
+        """The item, read when its turn comes; None when it is no longer pending (sent by another push)."""
+        row = self._db.execute("SELECT * FROM items WHERE id = ? AND state = 'pending'", (item_id,)).fetchone()
+        return _item(row) if row is not None else None
+
+    def count(self, state: State = State.PENDING) -> int:
+        """How many items are in this state."""
+        return int(self._db.execute("SELECT count(*) FROM items WHERE state = ?", (state.value,)).fetchone()[0])
 
     def mark_sent(self, item_id: int) -> None:
         self._set(item_id, State.SENT, None, count=True)
