@@ -1,6 +1,6 @@
 """The floor a Bundle build is measured against: the same JSON from plain dict literals.
 
-:func:`floor_bundle` writes the transaction Bundle of a generated map (``wb_fhir.render.samples``:
+:func:`floor_bundle` writes the transaction Bundle of a benchmark map (:mod:`benchmarks.maps`:
 connections, ties, time at home, practitioners; no goals or sign-posts) the most direct way:
 one function, dict literals, display texts from dicts made once, identifiers by wb_fhir's own
 ``stable_uuid`` (the same work on both sides: what differs is how the JSON is put together).

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from wb_fhir.fhir import transaction_bundle
 from wb_fhir.fhir.references import Key, Search, Token, coding, concept
 from wb_fhir.model import stable_uuid
-from wb_fhir.render.samples import generated_map
 from wb_fhir.terminology import CANONICAL, VALUE_SETS, AssetCategory, IdentifierKind, display
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.floor import floor_bundle  # noqa: E402
+from benchmarks.maps import network  # noqa: E402
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, CANONICAL)
 
@@ -39,12 +39,12 @@ def test_stable_uuid_refuses_what_uuid5_refuses() -> None:
 @pytest.mark.parametrize("size", [0, 1, 7, 30, 150])
 def test_the_bundle_is_the_json_the_plain_dict_floor_writes(size: int) -> None:
     # two ways to the same Bundle: wb_fhir's mapping and the benchmark's dict literals
-    wmap = generated_map(size)
+    wmap = network(size)
     assert json.dumps(transaction_bundle(wmap)) == json.dumps(floor_bundle(wmap))
 
 
 def test_connections_are_found_by_id_the_first_of_an_id_and_not_after_a_replace() -> None:
-    wmap = generated_map(30)
+    wmap = network(30)
     assert wmap.connection("c17") is wmap.connections[17]
     with pytest.raises(KeyError):
         wmap.connection("nobody")
@@ -54,7 +54,7 @@ def test_connections_are_found_by_id_the_first_of_an_id_and_not_after_a_replace(
     assert dataclasses.replace(wmap, connections=wmap.connections[:3]).connection("c2") is wmap.connections[2]
     with pytest.raises(KeyError):
         dataclasses.replace(wmap, connections=wmap.connections[:3]).connection("c17")
-    assert wmap == generated_map(30)  # the index is no part of the map's value
+    assert wmap == network(30)  # the index is no part of the map's value
 
 
 def test_a_conditional_url_is_the_search_by_identifier() -> None:
