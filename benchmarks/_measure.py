@@ -8,6 +8,7 @@ so a comparison holds while the machine's speed drifts. What waits on a server i
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -30,25 +31,30 @@ class Run:
     code: int
 
 
+# A small process starts the command and reports its accounting: a process forked from this one
+# (grown large by the suite) would count this one's memory in its peak, even after exec.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps([usage.ru_utime + usage.ru_stime, time.perf_counter() - start, usage.ru_maxrss / 1024,
+                  os.waitstatus_to_exitcode(status)]))
+"""
+
+
 def run(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run a command to its end (output thrown away) and read its accounting."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        list(cmd),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
+    done = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *cmd],
+        capture_output=True,
+        text=True,
         env={**os.environ, **(env or {})},
         cwd=cwd,
+        check=True,
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(
-        cpu=usage.ru_utime + usage.ru_stime,
-        wall=time.perf_counter() - start,
-        peak_mb=usage.ru_maxrss / 1024,
-        code=process.returncode,
-    )
+    cpu, wall, peak, code = json.loads(done.stdout)
+    return Run(cpu=cpu, wall=wall, peak_mb=peak, code=code)
 
 
 @dataclass(frozen=True)

@@ -288,3 +288,12 @@ def test_the_progress_bar_shows_the_rate_and_the_time_left_on_a_terminal(monkeyp
     with _Progress(4, "pushing maps") as bar:
         bar.step()
     assert quiet.getvalue() == ""
+
+
+def test_storing_finds_the_same_pending_bundle_by_index_not_by_reading_every_row(tmp_path):
+    # without the index each store read every stored Bundle: 10,000 maps took minutes
+    with Outbox(tmp_path / "o.sqlite") as box:
+        plan = box._db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM items WHERE hash = ? AND state = 'pending' ORDER BY id LIMIT 1", ("x",)
+        ).fetchall()
+    assert any("INDEX items_hash" in str(tuple(row)) for row in plan), [tuple(r) for r in plan]

@@ -8,7 +8,6 @@ that is also the name of its own module is bound at once (see :func:`exports`).
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 
 TYPE_CHECKING = False  # typing itself costs start-up time
 if TYPE_CHECKING:
@@ -18,19 +17,19 @@ if TYPE_CHECKING:
 
 def exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``__getattr__`` and ``__dir__`` for ``package``, whose names live in ``homes`` (module -> names)."""
-    where = {name: module for module, names in homes.items() for name in names}
+    where = {name: home for home, names in homes.items() for name in names}
     namespace = vars(sys.modules[package])
-    for name, module in where.items():
-        if module == f"{package}.{name}":
+    for name, home in where.items():
+        if home == f"{package}.{name}":
             # A name that is also its module's name (``fhir.provenance``) is bound now: importing
             # the module later would set the package's attribute to the module, hiding the name.
-            namespace[name] = getattr(import_module(module), name)
+            namespace[name] = getattr(module(home), name)
 
     def __getattr__(name: str) -> Any:
-        module = where.get(name)
-        if module is None:
+        home = where.get(name)
+        if home is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(import_module(module), name)
+        value = getattr(module(home), name)
         namespace[name] = value
         return value
 
@@ -38,3 +37,9 @@ def exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> tuple[Callabl
         return sorted(set(namespace) | set(where))
 
     return __getattr__, __dir__
+
+
+def module(name: str) -> Any:
+    """The module of this name, imported if it is not yet (``importlib`` itself costs start-up time)."""
+    __import__(name)
+    return sys.modules[name]

@@ -9,12 +9,11 @@ for a server, DuckDB for a report...). A test checks the table against the comma
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 from typing import Any
 
 import click
 
-from wb_fhir import __version__
+from wb_fhir import __version__, _lazy
 from wb_fhir.cli._advice import advice
 from wb_fhir.errors import WbFhirError
 
@@ -96,7 +95,7 @@ class WbFhirGroup(click.Group):
             return None
         if cmd_name not in self.commands:
             module, attribute, _ = COMMANDS[cmd_name]
-            command = getattr(import_module(module), attribute)
+            command = getattr(_lazy.module(module), attribute)
             assert isinstance(command, click.Command)
             self.add_command(command, cmd_name)
         return self.commands[cmd_name]

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS items (
     updated TEXT
 );
 CREATE INDEX IF NOT EXISTS items_state ON items(state, id);
+CREATE INDEX IF NOT EXISTS items_hash ON items(hash, state);
 CREATE TABLE IF NOT EXISTS versions (
     server TEXT NOT NULL,
     resource_type TEXT NOT NULL,
