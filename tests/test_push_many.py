@@ -135,17 +135,19 @@ def test_a_412_to_our_if_match_is_a_race_kept_for_the_next_push(tmp_path):
 
 
 @responses.activate
-def test_a_race_does_not_stop_the_maps_after_it(tmp_path):
+def test_a_race_holds_that_persons_later_maps_and_no_one_elses(tmp_path):
     empty_searches()
     answers = iter([(409, FHIR, json.dumps(HAPI_0550))])
     responses.add_callback(responses.POST, f"{BASE}/", callback=lambda r: next(answers, None) or answer_for(r))
     with Outbox(tmp_path / "o.sqlite") as box:
-        first = box.store(map_bundle(figure1("9434765919"), ()), map_id="a", map_date=None)
-        second = box.store(map_bundle(figure1("9434765870"), ()), map_id="b", map_date=None)
+        first = box.store(map_bundle(figure1("9434765919", 19), ()), map_id="a", map_date=None)
+        other = box.store(map_bundle(figure1("9434765870"), ()), map_id="b", map_date=None)
+        later = box.store(map_bundle(figure1("9434765919", 20), ()), map_id="c", map_date=None)
         report = flush(client(), box)
-        assert [r.item_id for r in report.sent] == [second]
+        assert [r.item_id for r in report.sent] == [other]  # another person's map goes on...
         assert [(f.item_id, f.kept) for f in report.failed] == [(first, True)]
-        assert report.waiting == 1
+        assert box.pending_ids() == [first, later]  # ...this person's next map waits for the first
+        assert report.waiting == 2
 
 
 # --- streaming ------------------------------------------------------------------------------------

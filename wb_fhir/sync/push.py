@@ -377,8 +377,9 @@ def flush(
     """Send pending items in the order they were stored (all, or only those named).
 
     A refused item (conflict, invalid) becomes failed and the next is sent; one that lost a race
-    with another push (:class:`RaceError`) stays pending for the next push; trouble with the
-    network, the server or the credentials stops the flush and leaves the rest pending.
+    with another push (:class:`RaceError`) stays pending for the next push, and so do the later
+    maps of that person (their order holds); trouble with the network, the server or the
+    credentials stops the flush and leaves the rest pending.
 
     Items are read one at a time, when their turn comes: memory does not grow with the outbox.
     ``jobs`` transactions go at once, each worker with its own client from ``connect`` (needed
@@ -396,6 +397,7 @@ def flush(
     held: list[_Held] = []
     taken: set[int] = set()
     busy: set[str] = set()
+    waiting: set[str] = set()  # people whose earlier map stays pending: their later ones wait too
     stop = False
 
     def fill() -> None:
@@ -411,6 +413,7 @@ def flush(
                 held.append(_Held(item, person_of(item)))
 
     def ready() -> _Held | None:
+        held[:] = [h for h in held if h.person not in waiting]
         for h in held:  # oldest first, but never two maps of one person at once
             if h.person not in busy:
                 held.remove(h)
@@ -426,7 +429,10 @@ def flush(
                 report.sent.append(_recorded(outbox, client.base_url, h.item, outcome))
                 outbox.mark_sent(h.item.id)
                 return True
-            return _failed(outbox, report, h.item, outcome)
+            go_on = _failed(outbox, report, h.item, outcome)
+            if report.failed[-1].kept:
+                waiting.add(h.person)  # never a later map of theirs before this one
+            return go_on
         finally:
             if progress is not None:
                 progress(h.item)
