@@ -291,7 +291,7 @@ def push(s: Settings) -> Iterator[Row]:
         _raw_post(session, base, bundle)
         return time.perf_counter() - start
 
-    one = pair(ours_one, raw_one, 2 if s.quick else 8)
+    one = pair(ours_one, raw_one, 2 if s.quick else 12)
     yield Row(
         "push",
         "push one map (figure 1) in process, wall",
