@@ -6,41 +6,46 @@ Fixtures:
   smart_hapi    (session) a second HAPI FHIR server, from this checkout's build, that refuses
                 requests without a valid access token from ``smart_auth`` (SmartAuthInterceptor,
                 enabled by WB_FHIR_AUTH_ISSUER) on a free loopback port; stopped at session end.
-  chromium      (session) Debian's Chromium driven by Playwright, headless.
+                To keep one running between test runs (it takes a minute of both cores to start):
+                start it with WB_FHIR_AUTH_ISSUER=http://127.0.0.1:PORT, and run the tests with
+                WB_FHIR_AUTH_SERVER_PORT=PORT (the authorization server then listens there, with
+                a key kept in tests/fhir-server/run/) and WB_FHIR_AUTH_TEST_SERVER=its base URL.
   serve_app     run an ASGI app on loopback in a thread: ``serve_app(app[, port]) -> base URL``.
 
-Without their prerequisites (Flask and Authlib; Java and Maven; Playwright and /usr/bin/chromium)
-the tests are skipped, except with ``CI=true``, where that is a failure.
+Without their prerequisites (Flask and Authlib; Java and Maven) the tests are skipped, except with
+``CI=true``, where that is a failure. The browser (``chromium``) is web_support's.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from fhir_server import SERVER_DIR, _alive, _in_ci, _LocalServer, _tail
+from fhir_server import FHIR_JSON, SERVER_DIR, _alive, _in_ci, _LocalServer, _tail
+from strategies import random_nhs_number
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from wb_fhir.bundles import map_bundle
+from wb_fhir.mapfile import load_map
+from wb_fhir.model import Subject, WellbeingMap
+from wb_fhir.terminology import NHS_NUMBER_SYSTEM
+
 HAPI_JAVA_OPTS = "-Xmx1g -Xss1m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 PRACTITIONER_USER = ("dr-jones", "pw-jones")
+ROOT = Path(__file__).resolve().parent.parent
+V3_ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 
 
 def _unavailable(what: str, reason: str) -> None:
@@ -68,11 +73,27 @@ def smart_auth() -> Iterator[Any]:
         from auth_server import SmartAuthServer, User
     except ImportError as exc:
         _unavailable("SMART authorization server", f"{exc} (pip install -e '.[test]')")
-    server = SmartAuthServer()
-    server.start()
+    port = int(os.environ.get("WB_FHIR_AUTH_SERVER_PORT", "0") or 0)
+    server = SmartAuthServer(key=_kept_key(port) if port else None)
+    server.start(port=port)
     server.add_user(User(*PRACTITIONER_USER, fhir_user="Practitioner/unknown", name="Dr Alex Jones"))
     yield server
     server.stop()
+
+
+def _kept_key(port: int) -> Any:
+    """The signing key of the authorization server on a fixed port, the same every run: a HAPI kept
+    running between runs then needs no fresh look at the key set (which it makes at most twice a minute)."""
+    from joserfc.jwk import RSAKey
+
+    path = SERVER_DIR / "run" / f"auth-key-{port}.json"
+    if path.exists():
+        return RSAKey.import_key(json.loads(path.read_text()))
+    key = RSAKey.generate_key(2048, {"kid": f"kept-{port}", "use": "sig", "alg": "RS256"}, private=True)
+    path.parent.mkdir(exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(key.as_dict(private=True)))
+    return key
 
 
 class _AuthHapi(_LocalServer):
@@ -127,21 +148,6 @@ def smart_hapi(smart_auth: Any) -> Iterator[str]:
     finally:
         server.stop()
         assert server.pid is None or not _alive(server.pid)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """A headless Chromium (Debian's) under Playwright."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        _unavailable("Playwright", str(exc))
-    if not CHROMIUM.exists():
-        _unavailable("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -220,3 +226,108 @@ def authorize_at_ehr(
         )
         assert answer.status_code == 302, answer.text[:500]
         return str(answer.headers["Location"])
+
+
+# --- a person's record at the EHR, for the launch tests ---------------------------------------
+
+
+@dataclass(frozen=True)
+class EhrRecord:
+    """What the EHR holds about one person, made on the auth-requiring HAPI for a test."""
+
+    patient: str
+    """The Patient's id."""
+    nhs_number: str
+    practitioner: str
+    """``Practitioner/id`` of the practitioner who launches the app."""
+    user: tuple[str, str]
+    """Their user name and password at the authorization server."""
+    previous: WellbeingMap | None
+    """The person's latest map in the record, if the test made one."""
+
+    @property
+    def patient_reference(self) -> str:
+        return f"Patient/{self.patient}"
+
+
+def setup_headers(smart_auth: Any, smart_hapi: str) -> dict[str, str]:
+    """Headers with an all-powerful token: the EHR's own loading of the record."""
+    token = smart_auth.mint(smart_hapi, "system/*.cruds")
+    return {"Authorization": f"Bearer {token}", "Accept": FHIR_JSON, "Content-Type": FHIR_JSON}
+
+
+def _create(base: str, headers: dict[str, str], resource: dict[str, Any]) -> str:
+    r = requests.post(f"{base}/{resource['resourceType']}", json=resource, headers=headers, timeout=120)
+    assert r.status_code == 201, r.text[:500]
+    return str(r.json()["id"])
+
+
+def ehr_record(smart_auth: Any, smart_hapi: str, *, previous_map: bool = True) -> EhrRecord:
+    """A person (Sam Test) with a sister in RelatedPerson, a care coordinator in their CareTeam and,
+    if asked, a map of 90 days ago; and a practitioner (Dr Alex Jones) who can sign in."""
+    from auth_server import User
+
+    headers = setup_headers(smart_auth, smart_hapi)
+    nhs = random_nhs_number()
+    patient = _create(
+        smart_hapi,
+        headers,
+        {
+            "resourceType": "Patient",
+            "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": nhs}],
+            "name": [{"given": ["Sam"], "family": "Test"}],
+            "birthDate": "1990-04-12",
+        },
+    )
+    practitioner = _create(
+        smart_hapi,
+        headers,
+        {"resourceType": "Practitioner", "name": [{"given": ["Alex"], "family": "Jones", "prefix": ["Dr"]}]},
+    )
+    coordinator = _create(smart_hapi, headers, {"resourceType": "Practitioner", "name": [{"text": "Chris Lee"}]})
+    _create(
+        smart_hapi,
+        headers,
+        {
+            "resourceType": "RelatedPerson",
+            "patient": {"reference": f"Patient/{patient}"},
+            "relationship": [{"coding": [{"system": V3_ROLE_CODE, "code": "SIS", "display": "sister"}]}],
+            "name": [{"text": "Jo"}],
+        },
+    )
+    _create(
+        smart_hapi,
+        headers,
+        {
+            "resourceType": "CareTeam",
+            "status": "active",
+            "subject": {"reference": f"Patient/{patient}"},
+            "participant": [
+                {
+                    "role": [{"text": "Care coordinator"}],
+                    "member": {"reference": f"Practitioner/{coordinator}", "display": "Chris Lee"},
+                }
+            ],
+        },
+    )
+    previous = None
+    if previous_map:
+        previous = replace(
+            load_map(ROOT / "examples" / "figure1.yaml"),
+            subject=Subject(nhs_number=nhs, fhir_id=f"Patient/{patient}", display="Sam"),
+            date=date.today() - timedelta(days=90),
+            next_review=date.today() - timedelta(days=1),
+        )
+        stored = requests.post(smart_hapi, json=map_bundle(previous, ()), headers=headers, timeout=300)
+        assert stored.status_code == 200, stored.text[:500]
+    user = smart_auth.add_user(
+        User(f"dr-{uuid.uuid4().hex[:6]}", "pw-record", fhir_user=f"Practitioner/{practitioner}", name="Dr Alex Jones")
+    )
+    return EhrRecord(patient, nhs, f"Practitioner/{practitioner}", (user.username, user.password), previous)
+
+
+def search(smart_auth: Any, smart_hapi: str, query: str) -> list[dict[str, Any]]:
+    """The resources a search finds on the auth-requiring HAPI (with the EHR's own token)."""
+    r = requests.get(f"{smart_hapi}/{query}", headers=setup_headers(smart_auth, smart_hapi), timeout=120)
+    assert r.status_code == 200, r.text[:500]
+    return [e["resource"] for e in r.json().get("entry", [])]

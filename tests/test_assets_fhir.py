@@ -417,11 +417,11 @@ def test_the_review_shows_follow_up_and_asset_names() -> None:
     names = load_assets(BANK).names
     html = review_html([old, new], asset_names=names)
     block = html[html.index('id="follow-up-heading"') :]
-    assert "1 of 2 sign-post(s) followed up (attended or declined); 1 overdue." in block
-    assert "<td>Green gym volunteering</td><td>Spend more time outside the house</td>" in block
-    assert "agreed 2026-05-20; attended 2026-06-12" in block
-    assert '<span class="tag">overdue since</span> 2026-10-08' in block
-    assert "<td>Recovery College courses</td>" in html[: html.index('id="follow-up-heading"')]  # the change table
+    assert "1 of 2 sign-posts followed up (attended or declined); 1 overdue." in block
+    assert '<td dir="auto">Green gym volunteering</td><td dir="auto">Spend more time outside the house</td>' in block
+    assert "agreed 20 May 2026; attended 12 June 2026" in block
+    assert '<span class="tag">overdue since</span> 8 October 2026' in block
+    assert '<td dir="auto">Recovery College courses</td>' in html[: html.index('id="follow-up-heading"')]
 
 
 def test_cli_signposts_from_maps(tmp_path: Path) -> None:

@@ -75,3 +75,11 @@ def test_every_coding_is_its_code_and_display() -> None:
                 "display": display(member),
             }
             assert concept(member) == {"coding": [coding(member)]}
+
+
+def test_the_drawings_a_push_offers_are_the_renderers_formats():
+    # named in wb_fhir.bundles so that the command's options do not load the renderer (cairo)
+    from wb_fhir.bundles import DRAWINGS
+    from wb_fhir.render import FORMATS
+
+    assert DRAWINGS == tuple(FORMATS)

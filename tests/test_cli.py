@@ -57,7 +57,9 @@ def test_readme_cli_reference_is_fresh() -> None:
 def test_validate_good_files() -> None:
     result = run("validate", FIGURE1, str(ROOT / "examples" / "alone.yaml"))
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].startswith(f"ok  {FIGURE1}: 2026-11-20, 10 current connection(s)")
+    assert result.stdout.splitlines()[0].startswith(
+        f"ok  {FIGURE1}: 2026-11-20, 10 current connections (5 people, 4 places, 1 activity)"
+    )
     assert result.stderr == ""
 
 
@@ -79,7 +81,7 @@ def test_validate_bad_file_exits_2_with_places(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"ok  {FIGURE1}" in result.stdout
     assert f"{bad}: connections[0].category: 'park' is not a category of a person" in result.stderr
-    assert result.stderr.strip().endswith("1 of 2 file(s) have problems")
+    assert result.stderr.strip().endswith("1 of 2 files has problems")
     assert "Traceback" not in result.output
 
 

@@ -1,11 +1,13 @@
-"""CDS Hooks: discovery, the patient-view card with and without prefetch, and who may call it."""
+"""CDS Hooks, mounted in the app (``wb-fhir serve`` with SMART and CDS Hooks configured): discovery,
+the patient-view card with and without prefetch, and who may call it (signed, unsigned, wrongly
+signed, replayed); the hook endpoints need no CSRF token and start no session."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +18,23 @@ from joserfc.jwk import ECKey, KeySet
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.testclient import TestClient
 from strategies import random_nhs_number
+from web_support import app_client, config
 
 from wb_fhir.bundles import map_bundle
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.measures import measure
 from wb_fhir.model import Subject, WellbeingMap
-from wb_fhir.web.cds_hooks import PREFETCH, SERVICE_ID, CdsConfig, CdsHooks, map_card, review_status
+from wb_fhir.web.cds_hooks import PREFETCH, SERVICE_ID, CdsConfig, map_card, review_status
+from wb_fhir.web.smart import SmartConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 EHR = "https://ehr.example.nhs.uk"
 BASE = "https://maps.example.nhs.uk/cds-services"
 LAUNCH = "https://maps.example.nhs.uk/launch"
 TODAY = date(2026, 3, 1)
+"""The day of the pure card tests; the mounted app's card is of the real today."""
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +42,18 @@ def ehr_key() -> ECKey:
     return ECKey.generate_key("P-384", {"kid": "ehr-1", "use": "sig"}, private=True)
 
 
-def _hooks(ehr_key: ECKey, **kwargs: Any) -> CdsHooks:
-    jwks = KeySet([ehr_key]).as_dict(private=False)
-    config = CdsConfig(service_base=BASE, trusted={EHR: jwks}, app_launch_url=LAUNCH, **kwargs)
-    return CdsHooks(config, today=lambda: TODAY)
+@pytest.fixture
+def hooks_app(tmp_path: Path, ehr_key: ECKey) -> Any:
+    """The app with its SMART registration and the CDS Hooks service trusting the EHR's key set."""
+    return _app(tmp_path, {EHR: KeySet([ehr_key]).as_dict(private=False)})
 
 
-def _client(hooks: CdsHooks) -> TestClient:
-    return TestClient(Starlette(routes=hooks.routes()), base_url="https://maps.example.nhs.uk")
+def _app(tmp_path: Path, trusted: dict[str, Any]) -> Any:
+    smart = SmartConfig(
+        client_id="wb-fhir", redirect_uri="https://maps.example.nhs.uk/callback", issuers=(f"{EHR}/fhir",)
+    )
+    cds = CdsConfig(service_base=BASE, trusted=trusted, app_launch_url=LAUNCH)
+    return app_client(config(tmp_path, smart=smart, cds=cds))
 
 
 def _signed(key: ECKey, **override: Any) -> dict[str, str]:
@@ -57,6 +65,7 @@ def _signed(key: ECKey, **override: Any) -> dict[str, str]:
 
 
 def _map(next_review: date | None = date(2026, 2, 1)) -> WellbeingMap:
+    """Figure 1 as a map of 2025-11-03 with a review planned for ``next_review``."""
     wmap = load_map(ROOT / "examples" / "figure1.yaml")
     return replace(wmap, date=date(2025, 11, 3), next_review=next_review)
 
@@ -84,9 +93,9 @@ def _searchset(*resources: dict[str, Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
 
 
-def test_discovery_lists_the_patient_view_service(ehr_key: ECKey) -> None:
-    r = _client(_hooks(ehr_key)).get("/cds-services")
-    assert r.status_code == 200
+def test_discovery_lists_the_patient_view_service(hooks_app: Any) -> None:
+    r = hooks_app.get("/cds-services")
+    assert r.status_code == 200 and "set-cookie" not in r.headers
     [service] = r.json()["services"]
     assert service["hook"] == "patient-view" and service["id"] == SERVICE_ID and service["title"]
     assert service["prefetch"] == PREFETCH
@@ -95,17 +104,22 @@ def test_discovery_lists_the_patient_view_service(ehr_key: ECKey) -> None:
     assert "_sort=-authored" in service["prefetch"]["maps"]
 
 
-def test_a_signed_call_with_prefetch_gets_the_card(ehr_key: ECKey) -> None:
-    wmap = _map()
+def test_a_signed_call_with_prefetch_gets_the_card(hooks_app: Any, ehr_key: ECKey) -> None:
+    planned = date.today() - timedelta(days=3)
+    wmap = _map(next_review=planned)
     older = replace(wmap, date=date(2025, 5, 1), next_review=None)
     prefetch = {"patient": {"resourceType": "Patient", "id": "pat-1"}, "maps": _searchset(_qr(older, "old"), _qr(wmap))}
-    r = _client(_hooks(ehr_key)).post(f"/cds-services/{SERVICE_ID}", json=_hook(prefetch), headers=_signed(ehr_key))
+    # no CSRF token, no session: the EHR's signed JWT is what authenticates the call
+    r = hooks_app.post(f"/cds-services/{SERVICE_ID}", json=_hook(prefetch), headers=_signed(ehr_key))
     assert r.status_code == 200, r.text
+    assert "set-cookie" not in r.headers and r.headers["cache-control"] == "no-store"
     [card] = r.json()["cards"]
     m = measure(wmap)
     assert card["summary"] == "Wellbeing map: review due (map of 2025-11-03)" and len(card["summary"]) < 140
     assert card["indicator"] == "warning"
-    assert "Last made or reviewed on 2025-11-03. A review is due (planned for 2026-02-01)." in card["detail"]
+    assert (
+        f"Last made or reviewed on 2025-11-03. A review is due (planned for {planned.isoformat()})." in card["detail"]
+    )
     assert (
         f"Network: {m.size} connections, {m.inner_circle} in the inner circle, 75% of waking time at home."
         in card["detail"]
@@ -115,15 +129,13 @@ def test_a_signed_call_with_prefetch_gets_the_card(ehr_key: ECKey) -> None:
     assert all(c.label not in str(card) for c in wmap.connections)
 
 
-def test_the_card_when_no_review_is_due_or_there_is_no_map(ehr_key: ECKey) -> None:
+def test_the_card_when_no_review_is_due_or_there_is_no_map(hooks_app: Any, ehr_key: ECKey) -> None:
     later = _map(next_review=date(2026, 6, 1))
     assert review_status(later, TODAY).due is False and review_status(later, date(2026, 6, 1)).due is True
     card = map_card(later, TODAY, {"label": "x", "url": LAUNCH, "type": "smart"})
     assert card["indicator"] == "info" and "Next review on 2026-06-01" in card["detail"]
     assert "No review date is set" in map_card(_map(None), TODAY, {})["detail"]
-    r = _client(_hooks(ehr_key)).post(
-        f"/cds-services/{SERVICE_ID}", json=_hook({"maps": _searchset()}), headers=_signed(ehr_key)
-    )
+    r = hooks_app.post(f"/cds-services/{SERVICE_ID}", json=_hook({"maps": _searchset()}), headers=_signed(ehr_key))
     [card] = r.json()["cards"]
     assert card["summary"] == "No wellbeing network map yet" and card["links"][0]["type"] == "smart"
 
@@ -142,7 +154,7 @@ def test_the_card_when_no_review_is_due_or_there_is_no_map(ehr_key: ECKey) -> No
         "alg none",
     ],
 )
-def test_calls_not_signed_by_a_trusted_ehr_are_refused(ehr_key: ECKey, why: str) -> None:
+def test_calls_not_signed_by_a_trusted_ehr_are_refused(hooks_app: Any, ehr_key: ECKey, why: str) -> None:
     other = ECKey.generate_key("P-384", {"kid": "ehr-1"}, private=True)
     now = int(time.time())
     headers = {
@@ -156,15 +168,13 @@ def test_calls_not_signed_by_a_trusted_ehr_are_refused(ehr_key: ECKey, why: str)
         "too long-lived": _signed(ehr_key, exp=now + 3600),
         "alg none": {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2Voci5leGFtcGxlLm5ocy51ayJ9."},
     }[why]
-    r = _client(_hooks(ehr_key)).post(
-        f"/cds-services/{SERVICE_ID}", json=_hook({"maps": _searchset()}), headers=headers
-    )
+    r = hooks_app.post(f"/cds-services/{SERVICE_ID}", json=_hook({"maps": _searchset()}), headers=headers)
     assert r.status_code == 401, (why, r.text)
     assert r.headers["WWW-Authenticate"] == "Bearer" and "cards" not in r.json()
 
 
-def test_a_replayed_call_is_refused(ehr_key: ECKey) -> None:
-    client = _client(_hooks(ehr_key))
+def test_a_replayed_call_is_refused(hooks_app: Any, ehr_key: ECKey) -> None:
+    client = hooks_app
     headers = _signed(ehr_key)
     assert (
         client.post(f"/cds-services/{SERVICE_ID}", json=_hook({"maps": _searchset()}), headers=headers).status_code
@@ -174,11 +184,10 @@ def test_a_replayed_call_is_refused(ehr_key: ECKey) -> None:
     assert again.status_code == 401 and "used before" in again.json()["error"]
 
 
-def test_the_ehr_keys_are_read_from_its_jwks_url(ehr_key: ECKey, serve_app: Any) -> None:
+def test_the_ehr_keys_are_read_from_its_jwks_url(tmp_path: Path, ehr_key: ECKey, serve_app: Any) -> None:
     jwks = KeySet([ehr_key]).as_dict(private=False)
     base = serve_app(Starlette(routes=[Route("/jwks", lambda request: JSONResponse(jwks))]))
-    config = CdsConfig(service_base=BASE, trusted={EHR: f"{base}/jwks"}, app_launch_url=LAUNCH)
-    client = _client(CdsHooks(config, today=lambda: TODAY))
+    client = _app(tmp_path, {EHR: f"{base}/jwks"})
     assert (
         client.post(
             f"/cds-services/{SERVICE_ID}", json=_hook({"maps": _searchset()}), headers=_signed(ehr_key)
@@ -194,8 +203,8 @@ def test_the_ehr_keys_are_read_from_its_jwks_url(ehr_key: ECKey, serve_app: Any)
     )
 
 
-def test_bad_requests_get_clear_answers(ehr_key: ECKey) -> None:
-    client = _client(_hooks(ehr_key))
+def test_bad_requests_get_clear_answers(hooks_app: Any, ehr_key: ECKey) -> None:
+    client = hooks_app
     assert client.post("/cds-services/other", json=_hook(), headers=_signed(ehr_key)).status_code == 404
     r = client.post(f"/cds-services/{SERVICE_ID}", content=b"{", headers=_signed(ehr_key))
     assert r.status_code == 400 and "not JSON" in r.json()["error"]
@@ -213,7 +222,7 @@ def test_configuration_is_checked() -> None:
 
 
 def test_without_prefetch_the_map_is_read_with_the_hooks_fhir_authorization(
-    ehr_key: ECKey, smart_auth: Any, smart_hapi: str
+    hooks_app: Any, ehr_key: ECKey, smart_auth: Any, smart_hapi: str
 ) -> None:
     setup = {
         "Authorization": f"Bearer {smart_auth.mint(smart_hapi, 'system/*.cruds')}",
@@ -226,7 +235,8 @@ def test_without_prefetch_the_map_is_read_with_the_hooks_fhir_authorization(
         headers=setup,
         timeout=60,
     ).json()["id"]
-    wmap = replace(_map(next_review=date(2026, 9, 1)), subject=Subject(nhs_number=nhs, fhir_id=f"Patient/{patient}"))
+    planned = date.today() + timedelta(days=90)
+    wmap = replace(_map(next_review=planned), subject=Subject(nhs_number=nhs, fhir_id=f"Patient/{patient}"))
     stored = requests.post(smart_hapi, json=map_bundle(wmap, ()), headers=setup, timeout=120)
     assert stored.status_code == 200, stored.text[:500]
     token = smart_auth.mint(smart_hapi, "patient/QuestionnaireResponse.rs", patient=patient)
@@ -241,16 +251,29 @@ def test_without_prefetch_the_map_is_read_with_the_hooks_fhir_authorization(
         },
     )
     body["context"]["patientId"] = patient
-    r = _client(_hooks(ehr_key, allow_insecure_http=False)).post(
-        f"/cds-services/{SERVICE_ID}", json=body, headers=_signed(ehr_key)
-    )
+    r = hooks_app.post(f"/cds-services/{SERVICE_ID}", json=body, headers=_signed(ehr_key))
     assert r.status_code == 200, r.text
     [card] = r.json()["cards"]
-    assert card["summary"] == "Wellbeing map made or reviewed on 2025-11-03"
-    assert "Next review on 2026-09-01" in card["detail"] and f"{measure(wmap).size} connections" in card["detail"]
+    assert card["summary"] == "Wellbeing map made or reviewed on 2025-11-03" and card["indicator"] == "info"
+    assert f"Next review on {planned.isoformat()}" in card["detail"]
+    assert f"{measure(wmap).size} connections" in card["detail"]
     body["fhirAuthorization"]["access_token"] = smart_auth.mint(smart_hapi, "patient/Observation.rs", patient=patient)
-    refused = _client(_hooks(ehr_key)).post(f"/cds-services/{SERVICE_ID}", json=body, headers=_signed(ehr_key))
+    refused = hooks_app.post(f"/cds-services/{SERVICE_ID}", json=body, headers=_signed(ehr_key))
     assert (
         refused.status_code == 200
         and refused.json()["cards"][0]["summary"] == "Wellbeing map: the record could not be read"
     )
+
+
+def test_only_the_hook_endpoints_go_without_the_csrf_token(hooks_app: Any, ehr_key: ECKey) -> None:
+    hook = _hook({"maps": _searchset()})
+    assert hooks_app.post(f"/cds-services/{SERVICE_ID}", json=hook, headers=_signed(ehr_key)).status_code == 200
+    # every other write of the app still needs the page's token, even to a look-alike path
+    for path in ("/maps/new", "/cds-services-other", "/api/preview"):
+        refused = hooks_app.post(path, json=hook, headers=_signed(ehr_key))
+        assert refused.status_code == 403 and "security token" in refused.text, path
+    # and the hook endpoints keep the host check and the app's security headers
+    assert hooks_app.get("/cds-services", headers={"Host": "attacker.example"}).status_code == 400
+    discovery = hooks_app.get("/cds-services")
+    assert "default-src 'none'" in discovery.headers["content-security-policy"]
+    assert discovery.headers["x-content-type-options"] == "nosniff"

@@ -1,11 +1,10 @@
-"""The SMART token flow end to end: the tests' authorization server, a HAPI that refuses requests
-without its tokens, and the app's session client writing a map with the practitioner as author."""
+"""The SMART token flow against the tests' authorization server and a HAPI that refuses requests
+without its tokens: what a token may do there, and the session client renewing a refused token.
+(A whole launch into the app, to a saved map, is test_ehr_app.py's and test_ehr_browser.py's.)"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,12 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from strategies import random_nhs_number
 
-from wb_fhir.bundles import map_bundle
-from wb_fhir.mapfile import load_map
-from wb_fhir.model import Practitioner, Subject
-from wb_fhir.review.prefill import prefill
 from wb_fhir.web.smart import SmartConfig, SmartLauncher
 
 APP = "http://127.0.0.1"
@@ -104,76 +98,6 @@ def test_scopes_and_the_patient_decide_what_a_token_may_do(
         f"{smart_hapi}/Observation", json={**obs, "subject": {"reference": f"Patient/{mine}"}}, headers=v1, timeout=60
     )
     assert again.status_code == 201, again.text
-
-
-def test_an_ehr_launch_saves_a_map_with_the_practitioner_as_author(
-    smart_auth: Any, smart_hapi: str, setup: dict[str, str]
-) -> None:
-    from auth_server import Client, User
-
-    nhs = random_nhs_number()
-    patient = _create(
-        smart_hapi,
-        setup,
-        {
-            "resourceType": "Patient",
-            "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}],
-            "name": [{"given": ["Sam"], "family": "Test"}],
-        },
-    )
-    practitioner = _create(smart_hapi, setup, {"resourceType": "Practitioner", "name": [{"text": "Dr Alex Jones"}]})
-    _create(
-        smart_hapi,
-        setup,
-        {
-            "resourceType": "RelatedPerson",
-            "patient": {"reference": f"Patient/{patient}"},
-            "relationship": [
-                {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "SIS"}]}
-            ],
-            "name": [{"text": "Jo"}],
-        },
-    )
-    user = smart_auth.add_user(User(f"dr-{uuid.uuid4().hex[:6]}", "pw", fhir_user=f"Practitioner/{practitioner}"))
-    client = smart_auth.add_client(Client(f"wb-{uuid.uuid4().hex[:6]}", (f"{APP}/callback",)))
-    launcher = SmartLauncher(
-        SmartConfig(client_id=client.client_id, redirect_uri=f"{APP}/callback", issuers=(smart_hapi,))
-    )
-
-    def save(request: Request) -> JSONResponse:
-        # what the app does on Save in an EHR launch: draft from the record, the practitioner as author
-        context = launcher.current_context(request)
-        assert context is not None and context.patient and context.fhir_user
-        fhir = launcher.client_for(request)
-        drafted = prefill(fhir, nhs, date.today()).map
-        wmap = replace(
-            load_map(ROOT / "examples" / "figure1.yaml"),
-            subject=Subject(nhs_number=nhs, fhir_id=context.patient_reference, display="Sam"),
-            practitioners=(Practitioner("Dr Alex Jones", fhir_id=context.fhir_user),),
-            date=date.today(),
-        )
-        answer = fhir.transaction(map_bundle(wmap, ()))
-        return JSONResponse({"drafted": [c.label for c in drafted.connections], "entries": len(answer["entry"])})
-
-    tc = TestClient(Starlette(routes=[*launcher.routes(), Route("/save", save, methods=["POST"])]), base_url=APP)
-    start = tc.get(
-        "/launch", params={"iss": smart_hapi, "launch": smart_auth.new_launch(patient)}, follow_redirects=False
-    )
-    back = urlsplit(authorize_at_ehr(start.headers["location"], user=(user.username, user.password)))
-    assert tc.get(f"{back.path}?{back.query}", follow_redirects=False).status_code == 303
-    saved = tc.post("/save")
-    assert saved.status_code == 200, saved.text
-    assert "Jo" in saved.json()["drafted"] and saved.json()["entries"] > 10
-
-    found = requests.get(
-        f"{smart_hapi}/QuestionnaireResponse?subject=Patient/{patient}", headers=setup, timeout=60
-    ).json()
-    [qr] = [e["resource"] for e in found["entry"]]
-    assert qr["author"]["reference"] == f"Practitioner/{practitioner}"
-    provenance = requests.get(
-        f"{smart_hapi}/Provenance?agent=Practitioner/{practitioner}", headers=setup, timeout=60
-    ).json()
-    assert provenance.get("total", len(provenance.get("entry", []))) >= 1
 
 
 def test_the_session_client_refreshes_after_the_server_refuses_an_old_token(

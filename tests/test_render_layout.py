@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from render_samples import generated_map, random_map
 
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.render import Layout, RenderOptions, layout_map
+from wb_fhir.render._routes import bezier_points, segment_distance
 from wb_fhir.render.layout import overlapping
-from wb_fhir.render.samples import generated_map
 from wb_fhir.terminology import Kind, Status
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -36,7 +38,7 @@ def _all_boxes(layout: Layout) -> list:
     for node in layout.nodes:
         boxes.extend(node.boxes)
     boxes += [t.box for t in (*layout.header, *layout.panel)]
-    boxes += [item.text.box for item in layout.legend] + [k.text.box for k in layout.keys]
+    boxes += [item.text.box for item in layout.legend] + [b for k in layout.keys for b in k.boxes]
     return boxes
 
 
@@ -150,11 +152,21 @@ def test_large_network_stays_legible_with_numbered_keys() -> None:
     assert len(layout.nodes) == 150
     assert len(layout.keys) > 0
     for entry in layout.keys:
-        assert entry.text.text.startswith(f"{entry.key}  ")
+        assert entry.number.text == str(entry.key)
+    node = next(n for n in layout.nodes if n.key == layout.keys[3].key)
+    assert " ".join(line.text for line in layout.keys[3].lines) == node.connection.label
 
 
-def test_short_networks_keep_their_labels() -> None:
-    for name in ("figure1", "jordan-2026-05-14", "jordan-2026-11-12"):
+def test_networks_of_up_to_60_connections_keep_their_labels() -> None:
+    """Numbered keys only where a label cannot be placed: not in the examples, not at 60."""
+    for name in (
+        "figure1",
+        "diverse-network",
+        "multilingual",
+        "jordan-2026-05-14",
+        "jordan-2026-11-12",
+        "generated-60",
+    ):
         layout = layout_map(dict(MAPS)[name])
         assert all(n.key is None for n in layout.nodes), name
 
@@ -168,6 +180,58 @@ def test_ties_join_their_nodes_and_bridged_ties_have_arrows() -> None:
         a, b = at[t.tie.from_id], at[t.tie.to_id]
         assert math.dist(t.start, (a.x, a.y)) < 20 and math.dist(t.end, (b.x, b.y)) < 20
         assert bool(t.arrow) == (t.tie.type.value == "bridged")
+        assert len(t.path) % 3 == 1 and t.svg_path.startswith("M") and " C" in t.svg_path
+
+
+def _ties_meeting_other_nodes(layout: Layout) -> list[tuple[str, str]]:
+    """(tie, node) for every tie whose curve comes within a node's drawing (its shape, badge or
+    halo) when that node is not one of the tie's ends: the curve checked every 2 px."""
+    met = []
+    for t in layout.ties:
+        points = bezier_points(t.path, 2.0)
+        for node in layout.nodes:
+            if node.connection.id in (t.tie.from_id, t.tie.to_id):
+                continue
+            centre = (node.x, node.y)
+            if any(segment_distance(centre, a, b) < node.reach for a, b in itertools.pairwise(points)):
+                met.append((t.tie.id, node.connection.id))
+        if any(math.dist(p, (layout.cx, layout.cy)) < layout.me_r for p in points):
+            met.append((t.tie.id, "Me"))
+    return met
+
+
+def test_no_tie_meets_a_node_other_than_its_ends(laid_out: tuple[WellbeingMap, Layout]) -> None:
+    _, layout = laid_out
+    assert _ties_meeting_other_nodes(layout) == []
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_tie_meets_a_node_on_random_maps_up_to_60_connections(seed: int) -> None:
+    wmap = random_map(seed, 5 + seed * 5, rings=1 + seed % 4)
+    layout = layout_map(wmap)
+    assert len(layout.ties) == len(wmap.ties) > 0
+    assert _ties_meeting_other_nodes(layout) == []
+
+
+def test_the_check_for_ties_meeting_nodes_bites() -> None:
+    layout = layout_map(load_map(EXAMPLES / "figure1.yaml"))
+    tie = layout.ties[0]
+    other = next(n for n in layout.nodes if n.connection.id not in (tie.tie.from_id, tie.tie.to_id))
+    straight = replace(tie, path=(tie.start, (other.x, other.y), (other.x, other.y), tie.end))
+    assert _ties_meeting_other_nodes(replace(layout, ties=(straight,)))
+
+
+def test_ties_cross_few_labels() -> None:
+    """In figure 1 no tie crosses a label other than those of its own ends."""
+    layout = layout_map(load_map(EXAMPLES / "figure1.yaml"))
+    for t in layout.ties:
+        points = bezier_points(t.path, 2.0)
+        for node in layout.nodes:
+            if node.connection.id in (t.tie.from_id, t.tie.to_id) or node.label_box is None:
+                continue
+            box = node.label_box
+            inside = [p for p in points if box.x < p[0] < box.right and box.y < p[1] < box.bottom]
+            assert not inside, (t.tie.id, node.connection.label)
 
 
 def test_wished_for_and_lost_placement() -> None:
@@ -192,17 +256,25 @@ def test_nhs_number_only_on_request() -> None:
 
 def test_highlights_mark_nodes_and_unknown_ids_are_refused() -> None:
     wmap = load_map(EXAMPLES / "figure1.yaml")
-    layout = layout_map(wmap, RenderOptions(highlight={"gym": "added", "mum": "worse"}))
+    layout = layout_map(wmap, RenderOptions(highlight={"gym": "added", "mum": "impact-worse", "gp": "frequency"}))
     marked = {n.connection.id: n.highlight for n in layout.nodes if n.highlight}
-    assert marked == {"gym": "added", "mum": "worse"}
-    assert {i.value for i in layout.legend if i.sample == "highlight"} == {"added", "worse"}
+    assert marked == {"gym": "added", "mum": "impact-worse", "gp": "frequency"}
+    assert [i.value for i in layout.legend if i.sample == "highlight"] == ["★", "▼", "•"]
     assert overlapping(_all_boxes(layout)) == []
     with pytest.raises(InputError) as err:
         layout_map(wmap, RenderOptions(highlight={"nobody": "added"}))
     assert str(err.value) == "options.highlight[nobody]: no connection has this id"
     with pytest.raises(InputError) as err:
         RenderOptions(highlight={"gym": "moved"})
-    assert "options.highlight[gym]: 'moved' is not one of added, closer" in str(err.value)
+    assert "options.highlight[gym]: 'moved' is not one of added, became-lost" in str(err.value)
+
+
+def test_every_change_of_a_comparison_can_be_drawn() -> None:
+    """One vocabulary: MapChanges.highlight goes to the renderer as it comes."""
+    from wb_fhir.render import HIGHLIGHTS
+    from wb_fhir.review.compare import Change
+
+    assert {c.value for c in Change if c is not Change.REMOVED} == set(HIGHLIGHTS)
 
 
 def test_home_share_bar() -> None:

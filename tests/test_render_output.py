@@ -8,13 +8,22 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageChops, ImageStat
+from refresh_references import REFERENCE_OPTIONS, reference_maps
+from render_samples import generated_map
 
 from wb_fhir.cli import main
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import load_map
-from wb_fhir.render import RenderOptions, render, render_pdf, render_png, render_svg, renderings
-from wb_fhir.render.refresh_references import REFERENCE_OPTIONS, reference_maps
-from wb_fhir.render.samples import generated_map
+from wb_fhir.render import (
+    DEFAULT_MAX_SIZE,
+    RenderOptions,
+    layout_map,
+    render,
+    render_pdf,
+    render_png,
+    render_svg,
+    renderings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -30,7 +39,7 @@ def figure1():
 
 
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
-@pytest.mark.parametrize("name", ["figure1", "diverse-network", "alone"])
+@pytest.mark.parametrize("name", ["figure1", "multilingual", "alone"])
 def test_same_input_same_bytes(fmt: str, name: str) -> None:
     wmap = load_map(EXAMPLES / f"{name}.yaml")
     assert render(wmap, fmt) == render(wmap, fmt)
@@ -63,6 +72,50 @@ def test_renderings_for_a_document_reference(figure1) -> None:
     assert out[0].title == "Wellbeing network map, 20 November 2026 (SVG)"
 
 
+def test_renderings_of_the_formats_asked_for_laid_out_once(figure1, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wb_fhir.render import raster
+
+    calls = []
+    real = raster.layout_map
+    monkeypatch.setattr(raster, "layout_map", lambda *a, **k: calls.append(1) or real(*a, **k))
+    every = renderings(figure1)
+    assert len(calls) == 1
+    only = renderings(figure1, formats=["pdf", "png"])
+    assert [r.suffix for r in only] == [".png", ".pdf"] and len(calls) == 2
+    assert [r.data for r in only] == [every[1].data, every[2].data]
+    assert only[0].size == (1142, 822) and not only[0].scaled_down
+
+
+def test_png_has_a_maximum_size_and_says_when_it_scaled_down() -> None:
+    big = generated_map(1000)
+    (png,) = renderings(big, formats=["png"])
+    image = Image.open(io.BytesIO(png.data))
+    assert max(image.size) == DEFAULT_MAX_SIZE == max(png.size or (0, 0)) and png.scaled_down
+    small = renderings(big, RenderOptions(max_size=800), formats=["png"])[0]
+    assert max(Image.open(io.BytesIO(small.data)).size) == 800
+    layout = layout_map(big)
+    assert abs(image.size[0] / image.size[1] - layout.width / layout.height) < 0.01
+
+
+def test_huge_names_and_labels_keep_the_picture_bounded(figure1) -> None:
+    from dataclasses import replace
+
+    from wb_fhir.model import Subject
+
+    name = "Sam " * 2500
+    label = "🐕" * 10000
+    wmap = replace(
+        figure1,
+        subject=Subject(nhs_number="9434765919", display=name),
+        rings=("x" * 3000, "Middle", "Wider network"),
+        connections=tuple(replace(c, label=label) if c.id == "mum" else c for c in figure1.connections),
+    )
+    layout = layout_map(wmap)
+    assert layout.width < 2000 and layout.height < 1600
+    assert layout.header[0].text.startswith("Sam Sam") and layout.header[1].text.endswith("…")
+    assert render_png(wmap).startswith(b"\x89PNG")
+
+
 def test_unknown_format_is_refused(figure1) -> None:
     with pytest.raises(InputError) as err:
         render(figure1, "gif")
@@ -71,7 +124,7 @@ def test_unknown_format_is_refused(figure1) -> None:
 
 @pytest.mark.parametrize("name", sorted(reference_maps()))
 def test_matches_reference_picture(name: str) -> None:
-    """Regenerate with ``python -m wb_fhir.render.refresh_references`` after a deliberate change."""
+    """Regenerate with ``python tests/refresh_references.py`` after a deliberate change."""
     expected = Image.open(REFERENCE / f"{name}.png").convert("RGB")
     actual = Image.open(io.BytesIO(render_png(reference_maps()[name], REFERENCE_OPTIONS))).convert("RGB")
     assert actual.size == expected.size
@@ -130,6 +183,15 @@ def test_cli_bad_map_exits_2_without_a_file(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_cli_render_says_when_a_png_was_scaled_down(tmp_path: Path) -> None:
+    out = tmp_path / "map.png"
+    args = ["render", str(EXAMPLES / "figure1.yaml"), "-o", str(out), "--scale", "4", "--max-size", "2000"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert Image.open(out).size == (2000, 1440)  # 4 x 1142 x 822, scaled down
+    assert "note: the picture was scaled down to 2000 x 1440 px to stay within --max-size 2000" in result.output
+
+
 def test_cli_scale_and_dpi_together_exit_2(tmp_path: Path) -> None:
     out = tmp_path / "map.png"
     args = ["render", str(EXAMPLES / "figure1.yaml"), "-o", str(out), "--scale", "2", "--dpi", "300"]
@@ -142,7 +204,7 @@ def test_cli_demo_writes_pictures_of_every_example(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = {p.name for p in tmp_path.iterdir()}
-    for stem in ("figure1", "diverse-network", "alone", "review-jordan-2026-05-14", "review-jordan-2026-11-12"):
+    for stem in ("figure1", "diverse-network", "multilingual", "alone", "review-jordan-2026-05-14"):
         assert {f"{stem}.svg", f"{stem}.png", f"{stem}.pdf"} <= names
     assert (tmp_path / "figure1.png").read_bytes() == render_png(load_map(EXAMPLES / "figure1.yaml"))
 

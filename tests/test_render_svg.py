@@ -137,6 +137,28 @@ def test_empty_map_says_so() -> None:
     assert "No connections recorded yet." in describe(wmap)
 
 
+def test_description_says_hoped_for_ties_are_hoped_for() -> None:
+    wmap = load_map(EXAMPLES / "diverse-network.yaml")
+    text = describe(replace(wmap, ties=(Tie("care-coordinator", "drawing", TieType.BRIDGED),)))
+    assert "Jess (care coordinator) could help them get to Drawing again (hoped for)" in text
+    assert "got them to Drawing again" not in text
+    closest = describe(wmap)
+    assert "Closest (Closest)" not in closest and "Closest (ring 1): " in closest
+    assert "1 activities" not in describe(load_map(EXAMPLES / "figure1.yaml"))
+
+
+def test_text_in_other_scripts_carries_its_language_and_direction() -> None:
+    root = parse(render_svg(load_map(EXAMPLES / "multilingual.yaml")))
+    texts = {t.text: t for t in root.iter(f"{{{SVG_NS}}}text")}
+    arabic = texts["صديقي أحمد"]
+    assert arabic.get("direction") == "rtl" and arabic.get("lang") == "ar"
+    assert arabic.get("{http://www.w3.org/XML/1998/namespace}lang") == "ar"
+    assert arabic.get("font-family").startswith("'Noto Sans Arabic'")
+    assert texts["امی جان"].get("lang") == "ur"
+    assert texts["ਦਾਦੀ ਜੀ"].get("lang") == "pa" and texts["ਦਾਦੀ ਜੀ"].get("direction") is None
+    assert texts["Capel y Bryn"].get("lang") is None  # Latin: the map's own en-GB
+
+
 def test_highlight_is_in_the_node_title() -> None:
     wmap = load_map(EXAMPLES / "figure1.yaml")
     root = parse(render_svg(wmap, RenderOptions(highlight={"gym": "added"})))
@@ -148,13 +170,13 @@ def test_description_in_plain_words() -> None:
     text = describe(load_map(EXAMPLES / "figure1.yaml"))
     assert text.startswith("Sam's wellbeing network, mapped on 20 November 2026 with Alex Jones (CPN).")
     assert "10 current connections: 5 people, 4 places and 1 activity." in text
-    assert "Closest (Inner circle): Mum, CPN, Home and Reading." in text
+    assert "Inner circle (ring 1): Mum, CPN, Home and Reading." in text
     assert "Harmful to wellbeing: Mum." in text and "Balance: 6 positive against 1 negative." in text
     assert "CPN (in the closest ring, as bridge builder and network member)" in text
     assert "CPN got them to Gym" in text
     assert text.endswith("About 75% of the waking day is spent at home.")
     lost = describe(load_map(EXAMPLES / "diverse-network.yaml"))
-    assert "Lost: " in lost and "Wished for: " in lost and "Nan" in lost
+    assert "Lost: " in lost and "Hoped for: " in lost and "Nan" in lost
     assert describe(replace(load_map(EXAMPLES / "alone.yaml"), subject=Subject(fhir_id="Patient/x"))).startswith(
         "This wellbeing network"
     )

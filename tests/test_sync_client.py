@@ -658,3 +658,52 @@ def test_an_auth_layer_owns_its_flow():
     c, _ = client(auth=Countersign())
     assert c.read("Patient", "1") == OK
     assert [call.request.headers.get("X-Seen") for call in responses.calls] == [None, "418"]
+
+
+# --- bounds: what a request may take, what it may read -------------------------------------------
+
+
+def test_limits_and_deadlines_refuse_nonsense():
+    from wb_fhir.sync import Deadline, Limits
+
+    with pytest.raises(InputError, match="a deadline must be more than 0 seconds"):
+        Limits(request_seconds=0)
+    with pytest.raises(InputError, match="more than 0 bytes"):
+        Limits(max_response_bytes=0)
+    with pytest.raises(InputError, match="the command deadline must be more than 0 seconds"):
+        Deadline(-1)
+    assert Deadline(None).remaining() == float("inf")
+    assert 0 < Deadline(5).remaining() <= 5
+
+
+@responses.activate
+def test_a_token_echoed_bare_is_scrubbed_from_the_message_and_the_outcome():
+    body = outcome(f"token {TOKEN} is not valid here (saw {TOKEN}x)")
+    responses.get(f"{BASE}/Patient/1", json=body, status=400)
+    c, _ = client(auth=BearerAuth(TOKEN))
+    with pytest.raises(ServerError) as err:
+        c.read("Patient", "1")
+    assert TOKEN not in str(err.value) and "token [token] is not valid here (saw [token]x)" in str(err.value)
+    assert TOKEN not in json.dumps(err.value.outcome)
+
+
+@responses.activate
+def test_an_answer_over_the_cap_is_refused_with_the_advice_to_raise_it():
+    from wb_fhir.sync import Limits
+
+    responses.get(f"{BASE}/Patient/1", body=b"{" + b" " * 5000 + b"}", headers=FHIR)
+    c, _ = client(limits=Limits(max_response_bytes=1000))
+    with pytest.raises(ServerError, match="larger than the cap of 1000 bytes on one answer") as err:
+        c.read("Patient", "1")
+    assert err.value.setting == "max_response"
+
+
+@responses.activate
+def test_the_command_deadline_bounds_a_request_when_it_comes_first():
+    from wb_fhir.sync import Deadline, Limits
+
+    c, _ = client(limits=Limits(request_seconds=300), deadline=Deadline(0.001))
+    time.sleep(0.01)
+    with pytest.raises(ServerError, match=r"within the deadline of 0\.001 s for the whole command") as err:
+        c.read("Patient", "1")
+    assert err.value.setting == "command_deadline" and len(responses.calls) == 0

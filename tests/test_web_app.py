@@ -44,7 +44,7 @@ def test_every_page_has_the_strict_csp_and_security_headers(tmp_path: Path) -> N
 
 def test_session_cookie_is_httponly_and_samesite_strict_and_secure_under_tls(tmp_path: Path) -> None:
     cookie = app_client(config(tmp_path)).get("/").headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
     secure = app_client(config(tmp_path, secure=True)).get("/").headers["set-cookie"]
     assert secure.startswith("__Host-wbf-session=") and "Secure" in secure and "HttpOnly" in secure
 

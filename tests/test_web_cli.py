@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from click.testing import CliRunner
@@ -116,3 +117,86 @@ def test_serve_with_tls_marks_cookies_secure(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def _invoke(tmp_path: Path, *args: str) -> Any:
+    env = {"WB_FHIR_OUTBOX": str(tmp_path / "outbox.sqlite"), "WB_FHIR_SERVER": ""}
+    return CliRunner().invoke(main, ["serve", "--store", str(tmp_path / "m.sqlite"), *args], env=env)
+
+
+EHR_ISS = "https://ehr.example.nhs.uk/fhir"
+LAUNCH = ["--launch-client-id", "wb", "--launch-redirect-uri", "https://maps.example.nhs.uk/callback"]
+
+
+def test_ehr_options_that_do_not_fit_together_are_refused(tmp_path: Path) -> None:
+    cases = {
+        ("--launch-client-id", "wb"): "SMART App Launch needs --launch-redirect-uri, --launch-issuer too",
+        (*LAUNCH, "--launch-issuer", EHR_ISS, "--server", "http://127.0.0.1:9/fhir"): (
+            "--server and --launch-*: inside an EHR each launch brings its FHIR server (iss); give one or the other"
+        ),
+        ("--cds-trusted", "https://ehr.example.nhs.uk=https://ehr.example.nhs.uk/jwks"): (
+            "--cds-trusted needs the SMART App Launch options: the card's link launches the app"
+        ),
+        (*LAUNCH, "--launch-issuer", EHR_ISS, "--cds-trusted", "https://ehr.example.nhs.uk"): (
+            "--cds-trusted 'https://ehr.example.nhs.uk' is not ISS=JWKS_URL"
+        ),
+        (*LAUNCH, "--launch-issuer", EHR_ISS, "--cds-base-url", "https://maps.example.nhs.uk/cds-services"): (
+            "--cds-base-url needs --cds-trusted ISS=JWKS_URL"
+        ),
+        (
+            "--launch-client-id",
+            "wb",
+            "--launch-redirect-uri",
+            "https://maps.example.nhs.uk/back",
+            "--launch-issuer",
+            EHR_ISS,
+        ): ("must end in /callback"),
+        (*LAUNCH, "--launch-issuer", "http://ehr.example.nhs.uk/fhir"): (
+            "SMART issuer http://ehr.example.nhs.uk/fhir uses http:// to a host that is not this machine"
+        ),
+        (*LAUNCH, "--launch-issuer", EHR_ISS, "--frame-ancestor", "http://ehr.example.nhs.uk"): "must use https://",
+        (*LAUNCH, "--launch-issuer", EHR_ISS, "--launch-standalone-iss", "https://other.example/fhir"): (
+            "the standalone SMART issuer https://other.example/fhir is not one of the issuers"
+        ),
+    }
+    for args, message in cases.items():
+        result = _invoke(tmp_path, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "m.sqlite").exists()
+
+
+def test_serve_inside_an_ehr_launches_and_answers_hooks(tmp_path: Path, smart_auth: Any) -> None:
+    iss = f"{smart_auth.url}/fhir-cli"
+    smart_auth.resource_servers.add(iss)
+    port = _free_port()
+    app = f"http://127.0.0.1:{port}"
+    process = _start(
+        [
+            "--port", str(port),
+            "--launch-client-id", "wb-cli",
+            "--launch-redirect-uri", f"{app}/callback",
+            "--launch-issuer", iss,
+            "--frame-ancestor", "https://ehr.example.nhs.uk",
+            "--cds-trusted", f"{smart_auth.url}={smart_auth.url}/jwks",
+        ],
+        tmp_path,
+    )  # fmt: skip
+    try:
+        home = _get(f"{app}/")
+        assert home.status_code == 401 and "Open the app from the care record" in home.text
+        assert "frame-ancestors https://ehr.example.nhs.uk" in home.headers["content-security-policy"]
+        assert "SameSite=None" in home.headers["set-cookie"] and "Partitioned" in home.headers["set-cookie"]
+        launch = requests.get(f"{app}/launch", params={"iss": iss, "launch": "x"}, allow_redirects=False, timeout=30)
+        assert launch.status_code == 302 and launch.headers["location"].startswith(f"{smart_auth.url}/authorize?")
+        assert "client_id=wb-cli" in launch.headers["location"]
+        discovery = requests.get(f"{app}/cds-services", timeout=30).json()
+        assert discovery["services"][0]["hook"] == "patient-view"
+        unsigned = requests.post(f"{app}/cds-services/wb-fhir-patient-view", json={}, timeout=30)
+        assert unsigned.status_code == 401
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    assert f"SMART App Launch: {app}/launch" in err.decode()
+    assert f"CDS Hooks: {app}/cds-services" in err.decode()

@@ -117,9 +117,14 @@ def live(tmp_path: Path) -> Iterator[Live]:
     stop(running)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright."""
+    """Debian's Chromium, headless, driven by Playwright: one per test module.
+
+    Not one per session: Playwright's sync API runs one driver per thread at a time, and
+    tests/browser.py (the form fillers' tests) starts its own; with modules in random order
+    a Chromium kept for the session would still be running when those tests start.
+    """
     if not CHROMIUM.exists():
         unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from wb_fhir.render import Rendering
 
 DRAWINGS = ("svg", "png", "pdf")
-"""The formats a map can be drawn in for its DocumentReference, all of them by default."""
+"""The formats a map can be drawn in for its DocumentReference, all of them by default: the
+renderer's (``wb_fhir.render.FORMATS``, a test checks), named here so that a command's options
+do not load the renderer."""
 
 
 def parse_drawings(text: str) -> tuple[str, ...]:
@@ -37,7 +39,7 @@ def drawings(wmap: WellbeingMap, formats: Sequence[str] = DRAWINGS) -> list[Rend
         return []
     from wb_fhir.render import renderings  # cairo loads only when something is drawn
 
-    return [r for r in renderings(wmap) if r.suffix.lstrip(".") in formats]
+    return renderings(wmap, formats=formats)
 
 
 def map_bundle(

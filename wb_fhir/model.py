@@ -2,9 +2,10 @@
 
 A :class:`WellbeingMap` is one mapping conversation about one person at one point in time.
 Instances are immutable (collections are tuples); change one with :func:`dataclasses.replace`
-and, when the change comes from a person, check it again through the map file's checks
-(``map_from_data(map_to_data(wmap))``, :mod:`wb_fhir.mapfile`).
-Build maps from files with :mod:`wb_fhir.mapfile`, which validates everything.
+and, when the change comes from a person, re-check it through the map file's rules with
+``map_from_data(map_to_data(changed))`` (:mod:`wb_fhir.mapfile`). The constructors here check
+nothing: build maps from files or data with :mod:`wb_fhir.mapfile`, which checks everything,
+within the limits of :mod:`wb_fhir.limits`.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from wb_fhir import limits as lim
 from wb_fhir.terminology import (
     CANONICAL,
     CATEGORIES_BY_KIND,
@@ -34,15 +35,14 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 FHIR_ID = r"[A-Za-z0-9\-.]{1,64}"
-MAX_RINGS = 6
 
 
 def _codes(enum: type[StrEnum]) -> dict[str, Any]:
     return {"enum": [m.value for m in enum]}
 
 
-def _text(description: str) -> dict[str, Any]:
-    return {"type": "string", "pattern": r"\S", "description": description}
+def _text(description: str, max_length: int) -> dict[str, Any]:
+    return {"type": "string", "pattern": r"\S", "maxLength": max_length, "description": description}
 
 
 def _ref(*types: str) -> dict[str, Any]:
@@ -53,8 +53,8 @@ def _ref(*types: str) -> dict[str, Any]:
     }
 
 
-def _list(items: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"type": "array", "items": items, "description": description}
+def _list(items: dict[str, Any], max_items: int, description: str) -> dict[str, Any]:
+    return {"type": "array", "items": items, "maxItems": max_items, "description": description}
 
 
 def _object(properties: dict[str, Any], required: list[str], description: str) -> dict[str, Any]:
@@ -84,9 +84,9 @@ def map_schema() -> dict[str, Any]:
         {
             "id": {**_ID, "description": "Stable id, kept across reviews."},
             "kind": _codes(Kind),
-            "label": _text("The person's own name for the connection."),
+            "label": _text("The person's own name for the connection.", lim.MAX_NAME),
             "category": _codes(Category),
-            "ring": {"type": "integer", "minimum": 1, "maximum": MAX_RINGS},
+            "ring": {"type": "integer", "minimum": 1, "maximum": lim.MAX_RINGS},
             "impact": _codes(Impact),
             "frequency": _codes(Frequency),
             "status": _codes(Status),
@@ -97,6 +97,7 @@ def map_schema() -> dict[str, Any]:
             "roles": {
                 "type": "array",
                 "items": _codes(Role),
+                "maxItems": len(Role),
                 "uniqueItems": True,
                 "description": "Practitioners only.",
             },
@@ -105,7 +106,7 @@ def map_schema() -> dict[str, Any]:
                 "type": "boolean",
                 "description": "False for a prefilled connection the person has not confirmed.",
             },
-            "notes": _text("Free-text notes."),
+            "notes": _text("Free-text notes.", lim.MAX_NOTE),
         },
         ["id", "kind", "label", "category", "ring", "impact"],
         "A person, place or activity in the person's life.",
@@ -114,7 +115,7 @@ def map_schema() -> dict[str, Any]:
     milestone = _object(
         {
             "id": _ID,
-            "description": _text("What is to be done."),
+            "description": _text("What is to be done.", lim.MAX_DESCRIPTION),
             "due": _DATE,
             "done": {"type": "boolean"},
             "done_on": _DATE,
@@ -125,14 +126,16 @@ def map_schema() -> dict[str, Any]:
     goal = _object(
         {
             "id": _ID,
-            "description": _text("The goal, in the person's words."),
+            "description": _text("The goal, in the person's words.", lim.MAX_DESCRIPTION),
             "status": _codes(GoalStatus),
-            "about": _list(_ID, "Ids of the connections the goal is about."),
-            "supporters": _list(_ID, "Ids of people in the network who support it."),
-            "resources": _list(_text("A resource needed."), "Resources needed."),
-            "barriers": _list(_text("A barrier."), "Barriers in the way."),
-            "milestones": _list(milestone, "Steps towards the goal."),
-            "notes": _list(_text("A progress note."), "Progress notes."),
+            "about": _list(_ID, lim.MAX_GOAL_ITEMS, "Ids of the connections the goal is about."),
+            "supporters": _list(_ID, lim.MAX_GOAL_ITEMS, "Ids of people in the network who support it."),
+            "resources": _list(
+                _text("A resource needed.", lim.MAX_DESCRIPTION), lim.MAX_GOAL_ITEMS, "Resources needed."
+            ),
+            "barriers": _list(_text("A barrier.", lim.MAX_DESCRIPTION), lim.MAX_GOAL_ITEMS, "Barriers in the way."),
+            "milestones": _list(milestone, lim.MAX_GOAL_ITEMS, "Steps towards the goal."),
+            "notes": _list(_text("A progress note.", lim.MAX_NOTE), lim.MAX_GOAL_ITEMS, "Progress notes."),
             "target": _DATE,
         },
         ["id", "description"],
@@ -153,7 +156,7 @@ def map_schema() -> dict[str, Any]:
                     {
                         "nhs_number": {"type": "string", "pattern": r"^[0-9]{10}$"},
                         "fhir_id": _ref("Patient"),
-                        "display": _text("How the person likes to be named."),
+                        "display": _text("How the person likes to be named.", lim.MAX_NAME),
                     },
                     [],
                     "The person, by NHS number and/or FHIR Patient id.",
@@ -164,13 +167,14 @@ def map_schema() -> dict[str, Any]:
             "practitioners": _list(
                 _object(
                     {
-                        "display": _text("Name."),
-                        "role": _text("Free text: CPN, GP, social worker..."),
+                        "display": _text("Name.", lim.MAX_NAME),
+                        "role": _text("Free text: CPN, GP, social worker...", lim.MAX_NAME),
                         "fhir_id": _ref("Practitioner", "PractitionerRole"),
                     },
                     ["display"],
                     "A practitioner who took part.",
                 ),
+                lim.MAX_PRACTITIONERS,
                 "Practitioners who took part.",
             ),
             "time_at_home": {
@@ -181,28 +185,29 @@ def map_schema() -> dict[str, Any]:
             },
             "rings": {
                 "type": "array",
-                "items": _text("Ring label."),
+                "items": _text("Ring label.", lim.MAX_NAME),
                 "minItems": 1,
-                "maxItems": MAX_RINGS,
+                "maxItems": lim.MAX_RINGS,
                 "description": "Ring labels, closest first.",
             },
-            "connections": _list(connection, "People, places and activities."),
+            "connections": _list(connection, lim.MAX_CONNECTIONS, "People, places and activities."),
             "ties": _list(
                 _object(
                     {"from": _ID, "to": _ID, "type": _codes(TieType)},
                     ["from", "to", "type"],
                     "A relation between two connections.",
                 ),
+                lim.MAX_TIES,
                 "Relations between connections.",
             ),
-            "goals": _list(goal, "Co-produced goals."),
+            "goals": _list(goal, lim.MAX_GOALS, "Co-produced goals."),
             "signposts": _list(
                 _object(
                     {
                         "asset": _ID,
                         "reason": _ID,
                         "status": _codes(SignpostStatus),
-                        "note": _text("Follow-up note, e.g. why it was declined."),
+                        "note": _text("Follow-up note, e.g. why it was declined.", lim.MAX_NOTE),
                         "date": _DATE,
                         **{
                             f"{step.value}_on": {**_DATE, "description": f"Date it was {step.value}."}
@@ -213,9 +218,10 @@ def map_schema() -> dict[str, Any]:
                     ["asset", "reason"],
                     "A sign-post to a community asset.",
                 ),
+                lim.MAX_SIGNPOSTS,
                 "Sign-posts and referrals.",
             ),
-            "reflections": _text("Pointers for change, building blocks."),
+            "reflections": _text("Pointers for change, building blocks.", lim.MAX_REFLECTIONS),
             "next_review": {**_DATE, "description": "Date of the next review."},
         },
     }

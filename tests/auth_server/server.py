@@ -186,6 +186,7 @@ class SmartAuthServer:
         versions: tuple[str, ...] = ("v2", "v1"),
         access_token_lifetime: int = 300,
         patients: Iterable[str] = (),
+        key: RSAKey | None = None,
     ) -> None:
         self.versions = versions
         self.access_token_lifetime = access_token_lifetime
@@ -197,7 +198,9 @@ class SmartAuthServer:
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.launches: dict[str, dict[str, str]] = {}
         self.issued: list[dict[str, Any]] = []
-        self.key = RSAKey.generate_key(2048, {"kid": generate_token(12), "use": "sig", "alg": "RS256"}, private=True)
+        self.key = key or RSAKey.generate_key(
+            2048, {"kid": generate_token(12), "use": "sig", "alg": "RS256"}, private=True
+        )
         self._lock = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None

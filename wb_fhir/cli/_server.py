@@ -10,18 +10,25 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wb_fhir.errors import InputError
+from wb_fhir.sync._config import MIB, Deadline, Limits
 from wb_fhir.terminology import SMART_BACKEND_SCOPE, SMART_SIGNING_ALGORITHMS
 
 if TYPE_CHECKING:
     from wb_fhir.sync.client import FhirClient
 
+LIMITS = Limits()
+COMMAND_DEADLINE = 3600.0
+"""Seconds a whole command may spend on the server by default (a backstop: each request has its own)."""
+
 
 def server_options(
-    *, server_required: bool = False, outbox: bool = True
+    *, server_required: bool = False, outbox: bool = True, command_deadline: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The options every command that talks to a server shares (each also read from the env).
 
-    ``outbox=False`` leaves out ``--outbox``, for commands that only read the record.
+    ``outbox=False`` leaves out ``--outbox``, for commands that only read the record;
+    ``command_deadline=False`` leaves out ``--command-deadline``, for a command that serves for
+    as long as it runs (``serve``): its every request still has its own deadline.
     """
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,7 +71,30 @@ def server_options(
                 type=click.FloatRange(min=0.1),
                 default=60.0,
                 show_default=True,
-                help="Seconds to wait for the server to answer.",
+                help="Seconds to wait for the server to connect, and for each read of its answer.",
+            ),
+            click.option(
+                "--deadline",
+                envvar="WB_FHIR_DEADLINE",
+                type=click.FloatRange(min=0.1),
+                default=LIMITS.request_seconds,
+                show_default=True,
+                help="Most seconds one request may take in all: connecting, sending, reading, retries "
+                "(at least --timeout).",
+            ),
+            click.option(
+                "--max-response-mb",
+                envvar="WB_FHIR_MAX_RESPONSE_MB",
+                type=click.FloatRange(min=0.01),
+                default=LIMITS.max_response_bytes / MIB,
+                show_default=True,
+                help="Largest answer read from the server, in MB (a larger one is refused).",
+            ),
+            click.option(
+                "--allow-shared-key",
+                envvar="WB_FHIR_ALLOW_SHARED_KEY",
+                is_flag=True,
+                help="Use a --smart-key file that group or others may read (refused otherwise, as ssh does).",
             ),
             click.option(
                 "--ca-bundle",
@@ -78,6 +108,17 @@ def server_options(
                 help="Allow http:// to a host other than this machine (only on a network you trust).",
             ),
         ]
+        if command_deadline:
+            options.append(
+                click.option(
+                    "--command-deadline",
+                    envvar="WB_FHIR_COMMAND_DEADLINE",
+                    type=click.FloatRange(min=0),
+                    default=COMMAND_DEADLINE,
+                    show_default=True,
+                    help="Most seconds the whole command may spend on the server (0: no limit).",
+                )
+            )
         if outbox:
             options.append(
                 click.option(
@@ -100,18 +141,26 @@ def make_client(opts: dict[str, Any]) -> FhirClient | None:
     server = opts.get("server")
     if not server:
         return None
-    from wb_fhir.sync.auth import BearerAuth, SmartBackendAuth, SmartKey
+    from wb_fhir.sync.auth import BearerAuth, SmartBackendAuth, SmartKey, read_private_key
     from wb_fhir.sync.client import FhirClient, Timeouts, check_base_url
 
     insecure = bool(opts.get("allow_insecure_http"))
     base = check_base_url(server, allow_insecure_http=insecure)
     timeouts = Timeouts(connect=min(10.0, opts["timeout"]), read=opts["timeout"])
+    limits = Limits(
+        # A read allowed longer than the request itself would never get its time: the longer wins.
+        request_seconds=max(opts.get("deadline") or LIMITS.request_seconds, opts["timeout"]),
+        max_response_bytes=int((opts.get("max_response_mb") or LIMITS.max_response_bytes / MIB) * MIB),
+    )
+    # The command's clock starts with its client; 0 (or a command without the option) is no limit.
+    deadline = Deadline(opts.get("command_deadline") or None)
     verify: bool | str = opts.get("ca_bundle") or True
     auth: Any = None
     if opts.get("smart_client_id") or opts.get("smart_key"):
         if not (opts.get("smart_client_id") and opts.get("smart_key") and opts.get("smart_kid")):
             raise InputError("SMART Backend Services needs --smart-client-id, --smart-key and --smart-kid together")
-        key = SmartKey(Path(opts["smart_key"]).read_bytes(), opts["smart_kid"], opts["smart_alg"])
+        pem = read_private_key(Path(opts["smart_key"]), allow_shared=bool(opts.get("allow_shared_key")))
+        key = SmartKey(pem, opts["smart_kid"], opts["smart_alg"])
         auth = SmartBackendAuth(
             client_id=opts["smart_client_id"],
             key=key,
@@ -121,10 +170,20 @@ def make_client(opts: dict[str, Any]) -> FhirClient | None:
             timeouts=timeouts,
             verify=verify,
             allow_insecure_http=insecure,
+            limits=limits,
+            deadline=deadline,
         )
     elif opts.get("token"):
         auth = BearerAuth(opts["token"])
-    return FhirClient(base, auth=auth, timeouts=timeouts, verify=verify, allow_insecure_http=insecure)
+    return FhirClient(
+        base,
+        auth=auth,
+        timeouts=timeouts,
+        verify=verify,
+        allow_insecure_http=insecure,
+        limits=limits,
+        deadline=deadline,
+    )
 
 
 def needs_client(opts: dict[str, Any]) -> FhirClient:
@@ -147,6 +206,10 @@ def collect_server_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "smart_token_url",
         "smart_scope",
         "timeout",
+        "deadline",
+        "command_deadline",
+        "max_response_mb",
+        "allow_shared_key",
         "ca_bundle",
         "allow_insecure_http",
         "outbox_path",

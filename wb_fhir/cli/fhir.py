@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from wb_fhir._files import atomic_write, read_text
+from wb_fhir._files import atomic_write, json_chunks
 from wb_fhir.assets import local_asset_names
 from wb_fhir.bundles import map_bundle
 from wb_fhir.cli._common import drawing_options
 from wb_fhir.errors import InputError
 from wb_fhir.fhir import extract_map, questionnaire_response_of
-from wb_fhir.mapfile import load_map, parse_text, save_map
+from wb_fhir.mapfile import load_fhir_data, load_map, save_map
 
 
 @click.command()
@@ -30,7 +29,7 @@ def bundle(map_file: str, output: str, formats: tuple[str, ...]) -> None:
     """
     wmap = load_map(map_file)
     data = map_bundle(wmap, formats, asset_names=local_asset_names())
-    atomic_write(Path(output), (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    atomic_write(Path(output), json_chunks(data))
     click.echo(f"wrote {output}: {len(data['entry'])} entries")
 
 
@@ -42,7 +41,7 @@ def extract(response: str, output: str) -> None:
 
     Items the Questionnaire does not have are reported on stderr as warnings.
     """
-    data = parse_text(read_text(Path(response)), response, fmt="json")
+    data = load_fhir_data(response)
     try:
         result = extract_map(questionnaire_response_of(data))
     except InputError as exc:

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from wb_fhir._files import shown
 from wb_fhir.cli._common import map_paths
 from wb_fhir.errors import InputError
 from wb_fhir.mapfile import iter_map_files, load_data, map_from_data
 from wb_fhir.measures import measure
-from wb_fhir.terminology import Kind
+from wb_fhir.terminology import Kind, Status
 
 if TYPE_CHECKING:
+    from wb_fhir.measures import NetworkMeasures
     from wb_fhir.model import WellbeingMap
 
 
@@ -53,17 +55,19 @@ def validate(maps: tuple[str, ...], as_json: bool, assets_file: str | None) -> N
             )
             if not as_json:
                 for p in exc.problems:
-                    click.echo(f"{path}: {p}", err=True)
+                    click.echo(f"{shown(path)}: {p}", err=True)
             continue
         report.append({"file": str(path), "valid": True, "problems": []})
         if not as_json:
-            click.echo(f"ok  {path}: {line}")
+            click.echo(f"ok  {shown(path)}: {line}")
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     bad = sum(1 for r in report if not r["valid"])
     if bad:
         if not as_json:
-            click.echo(f"{bad} of {len(report)} file(s) have problems", err=True)
+            click.echo(
+                f"{bad} of {_plural(len(report), 'file', 'files')} {'has' if bad == 1 else 'have'} problems", err=True
+            )
         raise click.exceptions.Exit(2)
 
 
@@ -74,16 +78,30 @@ def _check_file(path: Path, assets: frozenset[str] | None) -> str:
         from wb_fhir.assets import assets_from_data, is_asset_directory
 
         if is_asset_directory(data):
-            return f"community asset directory, {len(assets_from_data(data, str(path)).assets)} asset(s)"
-    return _one_line(map_from_data(data, source=str(path), assets=assets))
+            return f"community asset directory, {len(assets_from_data(data, shown(path)).assets)} asset(s)"
+    return _one_line(map_from_data(data, source=shown(path), assets=assets))
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _kinds(m: NetworkMeasures) -> str:
+    return ", ".join(
+        _plural(m.by_kind[kind], one, many)
+        for kind, one, many in (
+            (Kind.PERSON, "person", "people"),
+            (Kind.PLACE, "place", "places"),
+            (Kind.ACTIVITY, "activity", "activities"),
+        )
+    )
 
 
 def _one_line(wmap: WellbeingMap) -> str:
     m = measure(wmap)
     return (
-        f"{wmap.date}, {m.size} current connection(s) "
-        f"({m.by_kind[Kind.PERSON]} people, {m.by_kind[Kind.PLACE]} places, {m.by_kind[Kind.ACTIVITY]} activities), "
-        f"{len(wmap.goals)} goal(s)"
+        f"{wmap.date}, {_plural(m.size, 'current connection', 'current connections')} ({_kinds(m)}), "
+        f"{_plural(len(wmap.goals), 'goal', 'goals')}"
     )
 
 
@@ -93,16 +111,17 @@ def summary(wmap: WellbeingMap) -> str:
     share = f"{m.family_or_home_share:.0%}" if m.family_or_home_share is not None else "n/a"
     home = f"{m.time_at_home}%" if m.time_at_home is not None else "not recorded"
     rings = ", ".join(f"{label} {m.by_ring.get(i + 1, 0)}" for i, label in enumerate(wmap.rings))
-    statuses = ", ".join(f"{n} {s.value}" for s, n in m.by_status.items())
+    others = [(Status.LOST, "lost"), (Status.WISHED_FOR, "hoped for")]
+    also = ", ".join(f"{m.by_status.get(s, 0)} {words}" for s, words in others if m.by_status.get(s, 0))
     return "\n".join(
         [
-            f"  {m.size} current connection(s): {m.by_kind[Kind.PERSON]} people, "
-            f"{m.by_kind[Kind.PLACE]} places, {m.by_kind[Kind.ACTIVITY]} activities ({statuses})",
+            f"  {_plural(m.size, 'current connection', 'current connections')}: {_kinds(m)}"
+            + (f"; also {also}" if also else ""),
             f"  by ring: {rings}",
             f"  impact: {m.positive} positive, {m.negative} negative, {m.mixed} mixed",
             f"  practitioner in inner circle: {'yes' if m.practitioner_in_inner_circle else 'no'}; "
             f"family or home based: {share}; waking time at home: {home}",
-            f"  {len(wmap.goals)} goal(s), {len(wmap.signposts)} sign-post(s)",
+            f"  {_plural(len(wmap.goals), 'goal', 'goals')}, {_plural(len(wmap.signposts), 'sign-post', 'sign-posts')}",
         ]
     )
 
@@ -119,7 +138,7 @@ def demo(output: Path | None) -> None:
     its FHIR transaction Bundle (the drawings attached), and the review pair's summary as
     HTML and PDF.
     """
-    from wb_fhir._files import atomic_write
+    from wb_fhir._files import atomic_write, json_chunks
     from wb_fhir._resources import data_dir
     from wb_fhir.assets import is_asset_directory, load_assets
     from wb_fhir.bundles import drawings
@@ -140,7 +159,10 @@ def demo(output: Path | None) -> None:
     click.echo(f"\nreview pair, what changed from {pair[0].date} to {pair[1].date}:")
     click.echo(format_changes(changes), nl=False)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot make the folder: {exc.strerror or exc}", shown(output)) from None
         atomic_write(output / "summary.txt", ("\n".join(texts) + "\n").encode("utf-8"))
         with click.progressbar(maps, label="drawing and bundling the examples", file=sys.stderr) as bar:
             for path, wmap in bar:
@@ -149,7 +171,7 @@ def demo(output: Path | None) -> None:
                 for drawing in drawn:
                     atomic_write(output / f"{stem}{drawing.suffix}", drawing.data)
                 bundle = transaction_bundle(wmap, attachments=drawn, asset_names=assets.names)
-                atomic_write(output / f"{stem}.bundle.json", (json.dumps(bundle, indent=2) + "\n").encode("utf-8"))
+                atomic_write(output / f"{stem}.bundle.json", json_chunks(bundle))
         html = review_html(pair, asset_names=assets.names)
         atomic_write(output / "review.html", html.encode("utf-8"))
         atomic_write(output / "review.pdf", html_to_pdf(html))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wb_fhir._files import atomic_write
+from wb_fhir.assets import load_assets
 from wb_fhir.cli._common import patient_option
 from wb_fhir.cli._server import collect_server_options, needs_client, server_options
 from wb_fhir.errors import InputError, Problem
@@ -97,8 +98,14 @@ def review() -> None:
 @review.command("summary")
 @click.argument("maps", nargs=-1, required=True, metavar="OLD NEW [MORE...]")
 @click.option("-o", "--output", required=True, help="Where to write the summary (.html or .pdf).")
+@click.option(
+    "--assets",
+    "assets_file",
+    type=click.Path(path_type=str),
+    help="Community asset directory to name sign-posts from (default: the local asset bank).",
+)
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-def review_summary(maps: tuple[str, ...], output: str, force: bool) -> None:
+def review_summary(maps: tuple[str, ...], output: str, force: bool, assets_file: str | None) -> None:
     """The review summary of OLD NEW [MORE...]: maps side by side, changes, goals, measures.
 
     \b
@@ -114,7 +121,8 @@ def review_summary(maps: tuple[str, ...], output: str, force: bool) -> None:
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError("the review summary is written as .html or .pdf", output)
     loaded = _load_all(maps)
-    html = review_html(loaded, names=maps)
+    names = dict(load_assets(assets_file).names) if assets_file else None
+    html = review_html(loaded, names=maps, asset_names=names)
     data = html_to_pdf(html) if suffix == ".pdf" else html.encode("utf-8")
     _write_new(out, data, force)
     click.echo(f"wrote {out}: review of {len(loaded)} maps")

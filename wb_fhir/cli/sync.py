@@ -19,7 +19,8 @@ from wb_fhir.cli._advice import with_advice
 from wb_fhir.cli._common import drawing_options, map_paths, patient_option
 from wb_fhir.cli._server import collect_server_options, make_client, needs_client, server_options
 from wb_fhir.errors import InputError
-from wb_fhir.sync.outbox import Item, Outbox
+from wb_fhir.sync.outbox import DAMAGED, Item, Outbox, repair
+from wb_fhir.sync.scrub import scrub
 
 if TYPE_CHECKING:
     from wb_fhir.sync.client import FhirClient
@@ -54,7 +55,13 @@ def _report_flush(report: FlushReport, outbox: Outbox, as_json: bool) -> None:
             click.echo(f"outbox item {failure.item_id} ({failure.map_date}): {state}\n{message}", err=True)
         if report.waiting:
             click.echo(f"{report.waiting} map(s) wait in the outbox {outbox.path}", err=True)
-    if report.failed:
+    for bad in outbox.quarantined:
+        click.echo(
+            f"outbox item {bad.id} cannot be read back ({bad.reason}): quarantined, not sent; the rest was sent. "
+            "'wb-fhir outbox list' shows it, 'wb-fhir outbox drop' forgets it",
+            err=True,
+        )
+    if report.failed or outbox.quarantined:
         raise click.exceptions.Exit(1)
 
 
@@ -197,7 +204,7 @@ def pull(patient: str, output: Path, since: datetime | None, opts: dict[str, Any
     with Outbox(opts["outbox_path"]) as outbox:
         report = pull_person(client, outbox, patient, output, since=since.date() if since else None)
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {scrub(warning)}", err=True)
     click.echo(
         f"wrote {len(report.maps)} map(s), {'a plan' if report.plan else 'no plan'} and "
         f"{len(report.goals)} goal(s) to {output}"
@@ -263,7 +270,7 @@ def outbox_flush(opts: dict[str, Any], force: bool, jobs: int, as_json: bool) ->
     """Send everything pending, oldest first."""
     client = needs_client(opts)
     with Outbox(opts["outbox_path"]) as box:
-        if not box.count():
+        if not box.count() and not box.quarantined:
             click.echo("nothing pending in the outbox")
             return
         _report_flush(_flush_with_progress(client, box, opts, force, jobs), box, as_json)
@@ -287,6 +294,51 @@ def outbox_drop(ids: tuple[int, ...], outbox_path: Path | None) -> None:
     with Outbox(outbox_path) as box:
         dropped = box.drop(ids)
     click.echo(f"dropped {dropped} item(s)")
+
+
+@outbox.command("check")
+@click.option(
+    "--repair", "repair_it", is_flag=True, help="Quarantine unreadable items; move a damaged file aside for a new one."
+)
+@click.option("--outbox", "outbox_path", envvar="WB_FHIR_OUTBOX", type=click.Path(dir_okay=False, path_type=Path))
+def outbox_check(repair_it: bool, outbox_path: Path | None) -> None:
+    """Check the outbox: the database file, and every item can be read back and sent.
+
+    Exit 0 when all is sound, 2 when something needs --repair. With --repair, unreadable items
+    are quarantined (kept, never sent) and a damaged database file is renamed
+    (outbox.sqlite.damaged-DATE) for a new outbox holding every item that could still be read.
+    """
+    if repair_it:
+        done = repair(outbox_path)
+        if done.moved_to is not None:
+            click.echo(
+                f"the damaged outbox was moved aside to {done.moved_to}; the new outbox holds the "
+                f"{done.items} item(s) and {done.versions} version record(s) that could be read from it"
+            )
+        for bad in done.quarantined:
+            click.echo(f"item {bad.id} quarantined: {bad.reason}")
+        if done.moved_to is None and not done.quarantined:
+            click.echo("nothing to repair")
+        return
+    try:
+        box = Outbox(outbox_path)
+    except InputError as exc:
+        if exc.setting != DAMAGED:
+            raise
+        raise InputError(f"{exc}\nnothing was changed; 'wb-fhir outbox check --repair' moves it aside") from None
+    with box:
+        health = box.check()
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(health.counts.items())) or "no items"
+    click.echo(f"the outbox {health.path}: {counts}")
+    for problem in health.integrity[:20]:
+        click.echo(f"damaged: {problem}")
+    for bad in health.unreadable:
+        click.echo(f"item {bad.id} cannot be sent: {bad.reason}")
+    for bad in health.quarantined:
+        click.echo(f"item {bad.id} is quarantined ({bad.reason}): 'wb-fhir outbox drop {bad.id}' forgets it")
+    if not health.ok:
+        raise InputError("the outbox needs repair: run 'wb-fhir outbox check --repair' (nothing is deleted)")
+    click.echo("sound")
 
 
 @click.command()

@@ -93,6 +93,10 @@ def install_package(client: FhirClient, package: ConformancePackage) -> InstallR
             client,
             timeouts=Timeouts(client.timeouts.connect, max(client.timeouts.read, LARGE_TIMEOUT)),
             retry=dataclasses.replace(client.retry, attempts=min(client.retry.attempts, LARGE_ATTEMPTS)),
+            # The request's deadline (retries included) must leave room for the long reads.
+            limits=dataclasses.replace(
+                client.limits, request_seconds=max(client.limits.request_seconds, LARGE_TIMEOUT * LARGE_ATTEMPTS + 60)
+            ),
         )
     log.info("installing %s: %d conformance resources", package, package.count)
     paths = [f"{r['resourceType']}/{r['id']}" for r in package.resources]

@@ -27,6 +27,10 @@ def text(value: object) -> str:
     return html.escape(_NOT_XML.sub("\ufffd", str(value)), quote=True)
 
 
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def care_plan_narrative(wmap: WellbeingMap, asset_names: Mapping[str, str] | None = None) -> str:
     """The XHTML ``div`` summarising a map's plan: network, goals, sign-posts (assets by name), next review."""
     names = asset_names or {}
@@ -36,15 +40,16 @@ def care_plan_narrative(wmap: WellbeingMap, asset_names: Mapping[str, str] | Non
     parts = [
         f'<div xmlns="{XHTML_NS}">',
         f"<p><b>Wellbeing plan for {text(wmap.display_name)}</b>, {wmap.date.isoformat()}</p>",
-        f"<p>{m.size} current connection(s): {m.by_kind[Kind.PERSON]} people, {m.by_kind[Kind.PLACE]} places, "
-        f"{m.by_kind[Kind.ACTIVITY]} activities; {m.positive} positive, {m.negative} negative, "
+        f"<p>{_plural(m.size, 'current connection', 'current connections')}: "
+        f"{_plural(m.by_kind[Kind.PERSON], 'person', 'people')}, {_plural(m.by_kind[Kind.PLACE], 'place', 'places')}, "
+        f"{_plural(m.by_kind[Kind.ACTIVITY], 'activity', 'activities')}; {m.positive} positive, {m.negative} negative, "
         f"{m.mixed} mixed{home}.</p>",
     ]
     if wmap.goals:
         parts.append("<p><b>Goals</b></p><ul>")
         for g in wmap.goals:
             done = sum(1 for ms in g.milestones if ms.done)
-            steps = f", {done} of {len(g.milestones)} milestone(s) done" if g.milestones else ""
+            steps = f", {done} of {_plural(len(g.milestones), 'milestone', 'milestones')} done" if g.milestones else ""
             parts.append(f"<li>{text(g.description)} ({text(display(g.status))}{steps})</li>")
         parts.append("</ul>")
     if wmap.signposts:

@@ -25,22 +25,40 @@ _TIE_WORDS = {
     TieType.TAKES_PLACE_AT: "takes place at",
     TieType.KNOWS: "knows",
 }
+_HOPED_TIE_WORDS = {
+    TieType.BRIDGED: "could help them get to",
+    TieType.SUPPORTS: "could support them with",
+    TieType.MET_AT: "could be met at",
+    TieType.TAKES_PLACE_AT: "could take place at",
+    TieType.KNOWS: "knows",
+}
+"""A tie to a connection that is only hoped for has not happened yet."""
 
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _names(connections: Sequence[Connection]) -> str:
-    names = [_text.clean(c.label) for c in connections]
+def _label(c: Connection, limit: int | None) -> str:
+    text = _text.clean(c.label)
+    if limit is None:
+        return text
+    pieces = _text.clusters(text)
+    return text if len(pieces) <= limit else "".join(pieces[:limit]).rstrip() + "…"
+
+
+def _names(connections: Sequence[Connection], limit: int | None = None) -> str:
+    names = [_label(c, limit) for c in connections]
     if len(names) > MAX_NAMES:
         names = [*names[:MAX_NAMES], f"{len(names) - MAX_NAMES} more"]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def describe(wmap: WellbeingMap) -> str:
+def describe(wmap: WellbeingMap, *, label_limit: int | None = None) -> str:
     """A few plain sentences about the network: size, inner circle, balance, practitioners,
-    lost and wished-for connections, notable ties and time at home."""
+    lost and hoped-for connections, notable ties and time at home (labels cut to
+    ``label_limit`` characters when given)."""
+    n = label_limit
     m = measure(wmap)
     owner = f"{_text.clean(wmap.subject.display)}'s" if wmap.subject.display else "This"
     first = f"{owner} wellbeing network, mapped on {format_date(wmap.date)}"
@@ -62,54 +80,63 @@ def describe(wmap: WellbeingMap) -> str:
         inner = [c for c in current if c.ring == 1]
         ring1 = _text.clean(wmap.rings[0])
         sentences.append(
-            f"Closest ({ring1}): {_names(inner)}." if inner else f"Nobody and nothing is in the closest ring ({ring1})."
+            f"{ring1} (ring 1): {_names(inner, n)}." if inner else f"Nobody and nothing is in ring 1 ({ring1})."
         )
-        sentences.extend(_balance(current))
-        sentences.extend(_practitioners(current))
-        for status, words in ((Status.LOST, "Lost"), (Status.WISHED_FOR, "Wished for")):
+        sentences.extend(_balance(current, n))
+        sentences.extend(_practitioners(current, n))
+        for status, words in ((Status.LOST, "Lost"), (Status.WISHED_FOR, "Hoped for")):
             these = [c for c in wmap.connections if c.status is status]
             if these:
-                sentences.append(f"{words}: {_names(these)}.")
-        sentences.extend(_ties(wmap))
+                sentences.append(f"{words}: {_names(these, n)}.")
+        sentences.extend(_ties(wmap, n))
     if wmap.time_at_home is not None:
         sentences.append(f"About {wmap.time_at_home}% of the waking day is spent at home.")
     return " ".join(sentences)
 
 
-def _balance(current: Sequence[Connection]) -> list[str]:
+def _balance(current: Sequence[Connection], n: int | None) -> list[str]:
     good = [c for c in current if c.impact in POSITIVE]
     bad = [c for c in current if c.impact in NEGATIVE]
     mixed = [c for c in current if c.impact is Impact.MIXED]
     out = []
     if good:
-        out.append(f"Good for wellbeing: {_names(sorted(good, key=lambda c: c.impact is not Impact.VERY_POSITIVE))}.")
+        out.append(
+            f"Good for wellbeing: {_names(sorted(good, key=lambda c: c.impact is not Impact.VERY_POSITIVE), n)}."
+        )
     if bad:
-        out.append(f"Harmful to wellbeing: {_names(sorted(bad, key=lambda c: c.impact is not Impact.VERY_NEGATIVE))}.")
+        out.append(
+            f"Harmful to wellbeing: {_names(sorted(bad, key=lambda c: c.impact is not Impact.VERY_NEGATIVE), n)}."
+        )
     if mixed:
-        out.append(f"Mixed: {_names(mixed)}.")
+        out.append(f"Mixed: {_names(mixed, n)}.")
     if current:
         out.append(f"Balance: {len(good)} positive against {len(bad)} negative.")
     return out
 
 
-def _practitioners(current: Sequence[Connection]) -> list[str]:
+def _practitioners(current: Sequence[Connection], n: int | None) -> list[str]:
     parts = []
     for c in (c for c in current if c.is_practitioner):
         roles = " and ".join(display(r).lower() for r in c.roles)
         where = "in the closest ring" if c.ring == 1 else f"in ring {c.ring}"
-        parts.append(f"{_text.clean(c.label)} ({where}{', as ' + roles if roles else ''})")
+        parts.append(f"{_label(c, n)} ({where}{', as ' + roles if roles else ''})")
     if not parts:
         return []
     return [f"Practitioners: {'; '.join(parts)}."]
 
 
-def _ties(wmap: WellbeingMap) -> list[str]:
+def _ties(wmap: WellbeingMap, n: int | None) -> list[str]:
     notable = [t for t in wmap.ties if t.type in (TieType.BRIDGED, TieType.SUPPORTS, TieType.MET_AT)]
     if not notable:
         return []
     order = list(_TIE_WORDS)
     notable.sort(key=lambda t: (order.index(t.type), t.id))
-    label = {c.id: _text.clean(c.label) for c in wmap.connections}
-    phrases = [f"{label[t.from_id]} {_TIE_WORDS[t.type]} {label[t.to_id]}" for t in notable[:MAX_NAMES]]
-    more = f" ({len(notable) - MAX_NAMES} more ties)" if len(notable) > MAX_NAMES else ""
+    by_id = {c.id: c for c in wmap.connections}
+    phrases = []
+    for t in notable[:MAX_NAMES]:
+        a, b = by_id[t.from_id], by_id[t.to_id]
+        hoped = Status.WISHED_FOR in (a.status, b.status)
+        words = (_HOPED_TIE_WORDS if hoped else _TIE_WORDS)[t.type]
+        phrases.append(f"{_label(a, n)} {words} {_label(b, n)}{' (hoped for)' if hoped else ''}")
+    more = f" ({_count(len(notable) - MAX_NAMES, 'more tie', 'more ties')})" if len(notable) > MAX_NAMES else ""
     return [f"Ties of note: {'; '.join(phrases)}{more}."]

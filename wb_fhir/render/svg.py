@@ -8,6 +8,7 @@ also written as a glyph so that greyscale prints read the same.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import jinja2
@@ -16,12 +17,11 @@ import markupsafe
 from wb_fhir._resources import data_dir
 from wb_fhir.model import Connection, WellbeingMap
 from wb_fhir.render import _text
-from wb_fhir.render._options import HIGHLIGHTS, PAGES_MM, RenderOptions
+from wb_fhir.render._options import HIGHLIGHTS, RenderOptions
 from wb_fhir.render.describe import describe
-from wb_fhir.render.layout import Layout, NodePlacement, format_date, layout_map
+from wb_fhir.render.layout import Layout, NodePlacement, format_date, layout_legend, layout_map
 from wb_fhir.terminology import IMPACT_GLYPH, Impact, display
 
-FONT_FAMILY = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
 IMPACT_FILL: dict[Impact, str] = {
     Impact.VERY_POSITIVE: "#0072B2",
     Impact.POSITIVE: "#56B4E9",
@@ -45,7 +45,7 @@ TEXT_INK = {
 }
 """Colour of text by its layout style (anything else is near-black)."""
 TEMPLATE = "map.svg.j2"
-PDF_MARGIN_MM = 10
+LEGEND_TEMPLATE = "legend.svg.j2"
 
 
 @lru_cache(maxsize=1)
@@ -60,6 +60,10 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["n"] = _number
     env.globals["text_ink"] = TEXT_INK
+    env.globals["font_for"] = _text.font_family_css
+    env.globals["fill"] = {i.value: f for i, f in IMPACT_FILL.items()}
+    env.globals["ink"] = {i.value: f for i, f in IMPACT_INK.items()}
+    env.globals["glyph"] = {i.value: g for i, g in IMPACT_GLYPH.items()}
     return env
 
 
@@ -94,15 +98,8 @@ def node_title(node: NodePlacement, ring_names: tuple[str, ...]) -> str:
     return "; ".join(parts)
 
 
-def svg_from_layout(wmap: WellbeingMap, layout: Layout, *, page: str | None = None) -> str:
-    """The SVG text of a laid-out map; with ``page``, sized to fit that paper (landscape)."""
-    pad = 0.0
-    width, height = f"{layout.width}", f"{layout.height}"
-    if page is not None:
-        short, long = PAGES_MM[page]
-        page_w, page_h = (long, short) if layout.width >= layout.height else (short, long)
-        width, height = f"{page_w}mm", f"{page_h}mm"
-        pad = PDF_MARGIN_MM * max(layout.width / page_w, layout.height / page_h)
+def svg_from_layout(wmap: WellbeingMap, layout: Layout) -> str:
+    """The SVG text of a laid-out map."""
     ring_names = tuple(wmap.rings)
     return (
         _environment()
@@ -111,17 +108,17 @@ def svg_from_layout(wmap: WellbeingMap, layout: Layout, *, page: str | None = No
             layout=layout,
             title=f"{_text.clean(wmap.display_name)}: wellbeing network map, {format_date(wmap.date)}",
             description=_text.clean(describe(wmap)),
-            width=width,
-            height=height,
-            pad=pad,
-            font_family=FONT_FAMILY,
+            font_family=_text.FONT_FAMILY_CSS,
             nodes=[(node, node_title(node, ring_names)) for node in layout.nodes],
-            fill={i.value: f for i, f in IMPACT_FILL.items()},
-            ink={i.value: f for i, f in IMPACT_INK.items()},
-            glyph={i.value: g for i, g in IMPACT_GLYPH.items()},
-            highlights=HIGHLIGHTS,
         )
     )
+
+
+def legend_svg(marks: Sequence[str] = (), *, ties: bool = True, columns: int = 3) -> str:
+    """The legend alone, as SVG: shapes, colours, statuses, the change ``marks`` given (as
+    drawn beside changed nodes), and the lines of ties."""
+    legend = layout_legend(marks, ties, columns=columns)
+    return _environment().get_template(LEGEND_TEMPLATE).render(legend=legend, font_family=_text.FONT_FAMILY_CSS)
 
 
 def render_svg(wmap: WellbeingMap, options: RenderOptions | None = None) -> str:

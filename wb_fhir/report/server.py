@@ -18,13 +18,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import requests
 
 from wb_fhir.errors import ServerError
 from wb_fhir.report.dataset import Dataset
 from wb_fhir.sync import FhirClient
+from wb_fhir.sync.client import RawAnswer
+from wb_fhir.sync.scrub import scrub
 
 log = logging.getLogger(__name__)
 
@@ -137,29 +136,20 @@ def _bulk_export(
         _delete_job(client, client.url(status_url))
 
 
-def _raw(client: FhirClient, url: str, accept: str, *, auth: bool = True, stream: bool = False) -> requests.Response:
-    """One GET outside the FHIR JSON contract (manifest, NDJSON), through the client's session."""
-    mine, theirs = urlsplit(client.base_url), urlsplit(url)
-    same_origin = (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
-    if not same_origin and (auth or theirs.scheme != "https"):
-        raise ServerError(f"refusing to fetch {theirs.scheme}://{theirs.netloc}{theirs.path}: not on the server")
-    try:
-        response = client.session.get(
-            url,
-            headers={"Accept": accept},
-            auth=client.auth if auth and same_origin else None,
-            timeout=client.timeouts.as_tuple(),
-            verify=client.verify,
-            stream=stream,
-        )
-    except requests.RequestException as exc:
-        raise ServerError(f"GET {theirs.path}: {type(exc).__name__}") from None
-    if response.status_code >= 400:
-        raise ServerError(
-            f"GET {theirs.path} failed: {response.status_code} {response.reason or ''}".rstrip(),
-            status=response.status_code,
-        )
-    return response
+def _raw(client: FhirClient, url: str, accept: str, *, auth: bool = True, into: Any = None) -> RawAnswer:
+    """One GET outside the FHIR JSON contract (manifest, NDJSON), bounded by the client's limits."""
+    return client.download(url, accept=accept, auth=auth, into=into)
+
+
+class _Lines:
+    """A file that counts the lines written into it."""
+
+    def __init__(self, file: Any) -> None:
+        self.file, self.lines = file, 0
+
+    def write(self, data: bytes) -> None:
+        self.lines += data.count(b"\n")
+        self.file.write(data)
 
 
 def _poll(
@@ -174,35 +164,32 @@ def _poll(
     delay = 1.0
     while True:
         response = _raw(client, url, "application/json")
-        if response.status_code == 200:
+        if response.status == 200:
             try:
-                manifest = response.json()
-            except ValueError:
+                manifest = json.loads(response.content)
+            except (ValueError, RecursionError):
                 raise ServerError("the $export manifest is not JSON") from None
             if not isinstance(manifest, dict):
                 raise ServerError("the $export manifest is not a JSON object")
             return manifest
-        if response.status_code != 202:
-            raise ServerError(f"$export status answered {response.status_code}", status=response.status_code)
+        if response.status != 202:
+            raise ServerError(f"$export status answered {response.status}", status=response.status)
         if time.monotonic() > deadline:
             raise ServerError(f"$export did not finish within {wait:.0f} s")
         progress = response.headers.get("X-Progress")
         if progress:
-            say(f"$export: {progress[:80]}")
+            say(f"$export: {scrub(' '.join(progress[:80].split()))}")
         asked = response.headers.get("Retry-After", "")
         delay = min(float(asked), max_poll) if asked.isdigit() else min(delay * 1.5, max_poll)
         sleep(delay)
 
 
 def _download(client: FhirClient, url: str, target: Path, requires_token: bool) -> int:
-    response = _raw(client, client.url(url), NDJSON, auth=requires_token, stream=True)
-    lines = 0
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f, response:
-        for chunk in response.iter_content(chunk_size=1 << 20):
-            f.write(chunk)
-            lines += chunk.count(b"\n")
-    return lines
+    with os.fdopen(fd, "wb") as f:
+        counted = _Lines(f)
+        _raw(client, client.url(url), NDJSON, auth=requires_token, into=counted)
+    return counted.lines
 
 
 def _delete_job(client: FhirClient, url: str) -> None:

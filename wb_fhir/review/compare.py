@@ -59,7 +59,7 @@ CHANGE_TEXT: dict[Change, str] = {
     Change.ADDED: "added",
     Change.REMOVED: "gone from the map",
     Change.BECAME_LOST: "became lost",
-    Change.BECAME_WISHED_FOR: "became wished for",
+    Change.BECAME_WISHED_FOR: "now hoped for",
     Change.BECAME_CURRENT: "became current",
     Change.MOVED_CLOSER: "moved closer",
     Change.MOVED_FURTHER: "moved further",
@@ -474,7 +474,7 @@ _MEASURES: tuple[tuple[str, str, Callable[[NetworkMeasures], Value]], ...] = (
     ("mixed", "Mixed", lambda m: m.mixed),
     ("balance", "Balance (positive minus negative)", lambda m: m.balance),
     ("lost", "Lost", lambda m: m.by_status[Status.LOST]),
-    ("wished-for", "Wished for", lambda m: m.by_status[Status.WISHED_FOR]),
+    ("wished-for", "Hoped for", lambda m: m.by_status[Status.WISHED_FOR]),
     ("practitioner-in-inner-circle", "Practitioner in the inner circle", lambda m: m.practitioner_in_inner_circle),
     (
         "family-home-share",

@@ -27,11 +27,11 @@ from typing import Any
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.fhir import extract_map
 from wb_fhir.fhir.references import Search
-from wb_fhir.mapfile import map_from_data, map_to_data
+from wb_fhir.mapfile import map_from_data, map_to_data, nhs_number_valid
 from wb_fhir.model import Connection, Subject, WellbeingMap
 from wb_fhir.review.carry import carry_forward
 from wb_fhir.sync.client import FhirClient
-from wb_fhir.terminology import QUESTIONNAIRE_URL, Category, Impact, Kind
+from wb_fhir.terminology import NHS_NUMBER_SYSTEM, QUESTIONNAIRE_URL, Category, Impact, Kind
 
 JSON = dict[str, Any]
 
@@ -53,7 +53,8 @@ _RELATIONSHIP_CATEGORY: dict[str, Category] = (
 )
 
 
-def _name(resource: JSON) -> str | None:
+def name_of(resource: JSON) -> str | None:
+    """A Patient's, Practitioner's or RelatedPerson's name as one line (its text, else given and family)."""
     for name in resource.get("name", []):
         if name.get("text"):
             return str(name["text"])
@@ -125,7 +126,7 @@ def record_connections(
         if ref in seen or r.get("active") is False:
             continue
         seen.add(ref)
-        label = _name(r) or _relationship_text(r) or "Family member or carer"
+        label = name_of(r) or _relationship_text(r) or "Family member or carer"
         connections.append(
             Connection(
                 id=_unique(_slug(label), taken),
@@ -213,9 +214,9 @@ def _practitioner_label(source: FhirClient, member: JSON, role_text: str | None)
             practitioner_ref = resource.get("practitioner", {}).get("reference")
             if not label and practitioner_ref:
                 pkind, _, pid = str(practitioner_ref).partition("/")
-                label = _name(source.read(pkind, pid)) or ""
+                label = name_of(source.read(pkind, pid)) or ""
         else:
-            label = _name(resource) or ""
+            label = name_of(resource) or ""
     label = label or "Practitioner"
     return f"{label} ({role_text})" if role_text and role_text.casefold() not in label.casefold() else label
 
@@ -249,7 +250,27 @@ def latest_response(responses: Iterable[JSON]) -> JSON | None:
 
 def prefill(client: FhirClient, nhs_number: str, on: date) -> Prefilled:
     """Draft the map of the person with this NHS number from the record (and their latest map)."""
-    patient = client.patient(nhs_number)
+    return _prefill(client, client.patient(nhs_number), nhs_number, on)
+
+
+def nhs_number_of(patient: JSON) -> str | None:
+    """The Patient's NHS number (a valid one), if the record holds it."""
+    for identifier in patient.get("identifier", []):
+        value = str(identifier.get("value", "")).replace(" ", "")
+        if identifier.get("system") == NHS_NUMBER_SYSTEM and nhs_number_valid(value):
+            return value
+    return None
+
+
+def prefill_patient(client: FhirClient, patient: JSON, on: date) -> Prefilled:
+    """Draft the map of a Patient the caller has read already (a SMART launch's patient), as :func:`prefill`.
+
+    The map names the person by NHS number when the Patient holds one, else by its FHIR id only.
+    """
+    return _prefill(client, patient, nhs_number_of(patient), on)
+
+
+def _prefill(client: FhirClient, patient: JSON, nhs_number: str | None, on: date) -> Prefilled:
     reference = f"Patient/{patient['id']}"
     related = list(client.search_all(Search("RelatedPerson").where(patient=reference)))
     members: list[tuple[str, str]] = []
@@ -270,7 +291,7 @@ def prefill(client: FhirClient, nhs_number: str, on: date) -> Prefilled:
     latest = latest_response(responses)
     if latest is None:
         draft = draft_map(
-            Subject(nhs_number=nhs_number, fhir_id=reference, display=_name(patient)), on, related, members
+            Subject(nhs_number=nhs_number, fhir_id=reference, display=name_of(patient)), on, related, members
         )
         return Prefilled(draft, None, len(draft.connections))
     where = f"QuestionnaireResponse/{latest.get('id')}"
@@ -278,7 +299,10 @@ def prefill(client: FhirClient, nhs_number: str, on: date) -> Prefilled:
     previous = extracted.map
     # The server holds the resolved reference; the map file is keyed on the NHS number.
     subject = replace(
-        previous.subject, nhs_number=nhs_number, fhir_id=reference, display=previous.subject.display or _name(patient)
+        previous.subject,
+        nhs_number=nhs_number or previous.subject.nhs_number,
+        fhir_id=reference,
+        display=previous.subject.display or name_of(patient),
     )
     previous = replace(previous, subject=subject)
     draft = add_from_record(previous, subject, on, related, members)

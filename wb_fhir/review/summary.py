@@ -1,17 +1,22 @@
-"""The review summary: maps side by side, what changed, goal progress, measures (HTML, PDF).
+"""The review summary: each map large, one legend, what changed, goals, sign-posts, measures.
 
 Three steps, as for every picture: :func:`review_context` gathers plain values (pure),
-:func:`review_html` fills ``templates/review.html.j2`` (autoescaped; the map SVGs are inlined as
-drawn, and escaped by, the renderer), :func:`review_pdf` prints that HTML on A4 with WeasyPrint.
+:func:`review_html` fills ``templates/review.html.j2`` (autoescaped; the drawings are inlined as
+the renderer draws and escapes them), :func:`html_to_pdf` prints that page on A4.
+
+Printing: WeasyPrint lays out the page but draws SVG text glyph by glyph, without shaping, so
+it is handed empty boxes where the drawings go; each drawing is then drawn by the map renderer
+(librsvg, shaped text, colour emoji) into a PDF of its own and laid into its box (pypdf): the
+maps stay vector drawings, sharp at any zoom, their text selectable.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -21,53 +26,30 @@ from markupsafe import Markup
 from wb_fhir._resources import data_dir
 from wb_fhir.errors import WbFhirError
 from wb_fhir.model import WellbeingMap
-from wb_fhir.review.compare import (
-    Change,
-    ConnectionChange,
-    MapChanges,
-    compare,
-    measures_over,
-    order_maps,
-)
-from wb_fhir.review.text import (
-    GOAL_TEXT,
-    connection_line,
-    goal_line,
-    measure_trend,
-    measure_value,
-    signpost_line,
-)
+from wb_fhir.review.compare import ConnectionChange, MapChanges, compare, measures_over, order_maps
+from wb_fhir.review.text import GOAL_TEXT, connection_line, goal_line, measure_trend, measure_value, signpost_line
 from wb_fhir.terminology import FOLLOW_UP_DAYS, SignpostStatus, TieType, display
 
 TEMPLATE = "review.html.j2"
-
-# Our change kinds in the renderer's words, most telling first; a connection is drawn with the
-# first of its changes the renderer knows (it validates the kinds it is given).
-RENDER_HIGHLIGHT: dict[Change, tuple[str, ...]] = {
-    Change.ADDED: ("added",),
-    Change.BECAME_LOST: ("became-lost",),
-    Change.BECAME_WISHED_FOR: ("became-wished-for",),
-    Change.BECAME_CURRENT: ("became-current", "added"),
-    Change.MOVED_CLOSER: ("closer", "moved-closer"),
-    Change.MOVED_FURTHER: ("further", "moved-further"),
-    Change.IMPACT_BETTER: ("better", "impact-better"),
-    Change.IMPACT_WORSE: ("worse", "impact-worse"),
-}
-_PRIORITY = tuple(RENDER_HIGHLIGHT)
+LABEL_LIMIT = 60
+"""Characters of a label shown in the summary's text (the drawings wrap or key the whole label;
+the record keeps it): a page of tables stays readable and quick to print, whatever a label holds."""
+MM_PER_PX = 25.4 / 96
+PT_PER_PX = 0.75
+MAP_BOX_MM = {"tall": (186.0, 232.0), "wide": (273.0, 160.0)}
+"""Largest box a map is printed in: one map a page, portrait or landscape by its shape."""
+LEGEND_BOX_MM = (186.0, 90.0)
 
 
-def render_highlight(changes: MapChanges, supported: Sequence[str]) -> dict[str, str]:
-    """``{connection id: renderer's change kind}`` for the newer map of ``changes``."""
-    out: dict[str, str] = {}
-    for c in changes.connections:
-        if Change.REMOVED in c.kinds:
-            continue
-        for change in (k for k in _PRIORITY if k in c.kinds):
-            names = [n for n in RENDER_HIGHLIGHT[change] if n in supported]
-            if names:
-                out[c.id] = names[0]
-                break
-    return out
+@dataclass(frozen=True)
+class Drawing:
+    """A picture inlined in the page, and the box it is printed in (mm)."""
+
+    id: str
+    svg: Markup
+    width: float
+    height: float
+    box: tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -75,22 +57,30 @@ class Panel:
     """One map of the review, drawn."""
 
     date: str
-    svg: Markup
-    highlighted: int  # connections highlighted on it
+    drawing: Drawing
+    highlighted: int
+    wide: bool
+    home: str
 
 
-def _panels(maps: Sequence[WellbeingMap], steps: Sequence[MapChanges]) -> list[Panel]:
-    from wb_fhir.render import HIGHLIGHTS, RenderOptions, render_svg
+def _short(text: str) -> str:
+    from wb_fhir.render._text import clean, clusters
 
-    panels = [Panel(maps[0].date.isoformat(), _inline(render_svg(maps[0]), "m1-"), 0)]
-    for i, (wmap, step) in enumerate(zip(maps[1:], steps, strict=True), start=2):
-        highlight = render_highlight(step, list(HIGHLIGHTS))
-        svg = render_svg(wmap, RenderOptions(highlight=highlight))
-        panels.append(Panel(wmap.date.isoformat(), _inline(svg, f"m{i}-"), len(highlight)))
-    return panels
+    pieces = clusters(clean(text))
+    return text if len(pieces) <= LABEL_LIMIT else "".join(pieces[:LABEL_LIMIT]).rstrip() + "…"
 
 
+_SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)" height="([\d.]+)"')
 _ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _drawing(svg: str, prefix: str, box: tuple[float, float]) -> Drawing:
+    found = _SIZE.search(svg)
+    assert found is not None, "the renderer always sizes its SVG"
+    width, height = float(found.group(1)), float(found.group(2))
+    scale = min(box[0] / (width * MM_PER_PX), box[1] / (height * MM_PER_PX))
+    fitted = (round(width * MM_PER_PX * scale, 2), round(height * MM_PER_PX * scale, 2))
+    return Drawing(f"{prefix}drawing", _inline(svg, prefix), width, height, fitted)
 
 
 def _inline(svg: str, prefix: str) -> Markup:
@@ -108,48 +98,79 @@ def _inline(svg: str, prefix: str) -> Markup:
             rf"\g<1>{prefix}{name}",
             text,
         )
-    return Markup(text)  # noqa: S704 - SVG from our own escaping renderer
+    return Markup(text.strip())  # noqa: S704 - SVG from our own escaping renderer
 
 
-def _step_rows(step: MapChanges, asset_names: Mapping[str, str]) -> dict[str, Any]:
+def _panels(maps: Sequence[WellbeingMap], steps: Sequence[MapChanges]) -> list[Panel]:
+    from wb_fhir.render import RenderOptions, render_svg
+    from wb_fhir.render.layout import format_date
+
+    panels = []
+    for i, wmap in enumerate(maps):
+        highlight = steps[i - 1].highlight if i else {}
+        svg = render_svg(wmap, RenderOptions(highlight=highlight, legend=False))
+        found = _SIZE.search(svg)
+        assert found is not None
+        wide = float(found.group(1)) > 1.2 * float(found.group(2))
+        drawing = _drawing(svg, f"m{i + 1}-", MAP_BOX_MM["wide" if wide else "tall"])
+        home = f"{wmap.time_at_home}% of the waking day at home" if wmap.time_at_home is not None else ""
+        panels.append(Panel(format_date(wmap.date), drawing, len(highlight), wide, home))
+    return panels
+
+
+def _legend(steps: Sequence[MapChanges], maps: Sequence[WellbeingMap]) -> Drawing:
+    from wb_fhir.render import HIGHLIGHTS, legend_svg
+
+    marks = sorted({HIGHLIGHTS[change][0] for step in steps for change in step.highlight.values()})
+    svg = legend_svg(marks, ties=any(m.ties for m in maps))
+    return _drawing(svg, "legend-", LEGEND_BOX_MM)
+
+
+def _step_rows(step: MapChanges, assets: Mapping[str, str], labels: dict[str, str]) -> dict[str, Any]:
     def conn(c: ConnectionChange) -> dict[str, Any]:
         return {
-            "label": c.label,
+            "label": _short(c.label),
             "kind": display(c.kind),
-            "what": connection_line(c),
+            "what": connection_line(c, LABEL_LIMIT),
             "css": c.headline.value,
             "matched_by": c.matched_by,
         }
 
     return {
-        "old_date": step.old_date.isoformat(),
-        "new_date": step.new_date.isoformat(),
+        "old_date": _date(step.old_date),
+        "new_date": _date(step.new_date),
         "notes": list(step.notes),
         "connections": [conn(c) for c in step.connections],
         "ties": [
             {
-                "what": "added" if t.change is Change.ADDED else "gone",
-                "text": f"{t.from_label} {display(TieType(t.type)).lower()} {t.to_label}",
+                "what": "added" if t.change.value == "added" else "gone",
+                "text": f"{_short(t.from_label)} {display(TieType(t.type)).lower()} {_short(t.to_label)}",
             }
             for t in step.ties
         ],
         "goals": [
             {
-                "description": g.description,
+                "description": _short(g.description),
                 "what": ", ".join(GOAL_TEXT[c] for c in g.changes) or "no change",
                 "line": goal_line(g),
             }
             for g in step.goals
         ],
         "signposts": [
-            {"asset": s.asset, "name": asset_names.get(s.asset, s.asset), "reason": s.reason, "line": signpost_line(s)}
+            {
+                "asset": asset_name(s.asset, assets),
+                "reason": _short(labels.get(s.reason, s.reason)),
+                "line": signpost_line(s),
+            }
             for s in step.signposts
         ],
     }
 
 
-def _day(value: date | None) -> str:
-    return value.isoformat() if value else ""
+def asset_name(asset_id: str, asset_names: Mapping[str, str]) -> str:
+    """The name of a community asset (``{asset id: name}``), or its id when the names lack it."""
+    name = asset_names.get(asset_id)
+    return _short(name) if name and name.strip() else asset_id
 
 
 def follow_up_context(newest: WellbeingMap, asset_names: Mapping[str, str]) -> dict[str, Any]:
@@ -168,18 +189,52 @@ def follow_up_context(newest: WellbeingMap, asset_names: Mapping[str, str]) -> d
             {
                 "asset": r.asset_name,
                 "reason": r.reason_label,
-                "status": f"{display(r.status)} since {r.since.isoformat()}",
+                "status": f"{display(r.status)} since {_date(r.since)}",
                 "note": r.note if r.status is SignpostStatus.DECLINED else None,
-                "steps": "; ".join(f"{display(status).lower()} {day.isoformat()}" for status, day in r.steps) or "-",
+                "steps": "; ".join(f"{display(status).lower()} {_date(day)}" for status, day in r.steps) or "-",
                 "state": state_text[r.state],
-                "when": r.due.isoformat() if r.due else "",
+                "when": _date(r.due),
             }
             for r in rows
         ],
         "followed_up": sum(r.state is FollowUpState.FOLLOWED_UP for r in rows),
+        "of": _count(len(rows), "sign-post", "sign-posts"),
         "overdue": sum(r.state is FollowUpState.OVERDUE for r in rows),
         "days": FOLLOW_UP_DAYS,
     }
+
+
+def _date(value: Any) -> str:
+    from wb_fhir.render.layout import format_date
+
+    return format_date(value) if value is not None else ""
+
+
+def _goals(newest: WellbeingMap) -> list[dict[str, Any]]:
+    out = []
+    for g in newest.goals:
+        done = sum(m.done for m in g.milestones)
+        out.append(
+            {
+                "description": _short(g.description),
+                "status": display(g.status),
+                "target": _date(g.target),
+                "done": done,
+                "total": len(g.milestones),
+                "percent": round(100 * done / len(g.milestones)) if g.milestones else None,
+                "milestones": [
+                    {
+                        "description": _short(m.description),
+                        "done": m.done,
+                        "when": (f"done {_date(m.done_on)}" if m.done_on else "done")
+                        if m.done
+                        else (f"due {_date(m.due)}" if m.due else ""),
+                    }
+                    for m in g.milestones
+                ],
+            }
+        )
+    return out
 
 
 def review_context(
@@ -191,7 +246,8 @@ def review_context(
     """Everything the review template shows, as plain values, maps put in date order.
 
     ``asset_names`` (``{asset id: name}``) shows community assets by name; by default the names
-    of the local asset directory (:func:`wb_fhir.assets.local_asset_names`).
+    of the local asset directory (:func:`wb_fhir.assets.local_asset_names`); an asset they lack
+    shows as its id.
     """
     from wb_fhir.assets import local_asset_names
     from wb_fhir.render import describe
@@ -202,46 +258,41 @@ def review_context(
     ordered = [maps[i] for i in order]
     steps = compare(ordered)
     newest = ordered[-1]
-    measures = measures_over(ordered)
-    goals = [
-        {
-            "description": g.description,
-            "status": display(g.status),
-            "done": sum(m.done for m in g.milestones),
-            "total": len(g.milestones),
-            "percent": round(100 * sum(m.done for m in g.milestones) / len(g.milestones)) if g.milestones else None,
-            "milestones": [
-                {
-                    "description": m.description,
-                    "done": m.done,
-                    "when": _day(m.done_on or m.due),
-                }
-                for m in g.milestones
-            ],
-        }
-        for g in newest.goals
-    ]
+    labels = {c.id: c.label for c in newest.connections} | {g.id: g.description for g in newest.goals}
+    changed = sum(len(s.connections) for s in steps)
+    milestones_done = sum(m.done for g in newest.goals for m in g.milestones)
+    milestones = sum(len(g.milestones) for g in newest.goals)
     return {
-        "person": newest.display_name,
-        "dates": [m.date.isoformat() for m in ordered],
-        "practitioners": ", ".join(p.display + (f" ({p.role})" if p.role else "") for p in newest.practitioners),
+        "person": _short(newest.display_name),
+        "dates": [_date(m.date) for m in ordered],
+        "last_date": _date(newest.date),
+        "practitioners": ", ".join(
+            _short(p.display + (f" ({p.role})" if p.role else "")) for p in newest.practitioners
+        ),
         "panels": _panels(ordered, steps),
-        "steps": [_step_rows(s, assets) for s in steps],
-        "follow_up": follow_up_context(newest, assets),
+        "legend": _legend(steps, ordered),
+        "glance": {
+            "changed": _count(changed, "connection changed", "connections changed"),
+            "goals": _count(len(newest.goals), "goal", "goals"),
+            "milestones": f"{milestones_done} of {milestones} milestones done" if milestones else "",
+            "signposts": _count(len(newest.signposts), "sign-post", "sign-posts"),
+        },
+        "steps": [_step_rows(s, assets, labels) for s in steps],
         "measures": [
-            {
-                "label": m.label,
-                "figures": [measure_value(v) for v in m.values],
-                "trend": measure_trend(m),
-            }
-            for m in measures
+            {"label": m.label, "figures": [measure_value(v) for v in m.values], "trend": measure_trend(m)}
+            for m in measures_over(ordered)
         ],
-        "goals": goals,
-        "description": [p for p in describe(newest).split("\n") if p.strip()],
+        "goals": _goals(newest),
+        "follow_up": follow_up_context(newest, assets),
+        "description": [p for p in describe(newest, label_limit=LABEL_LIMIT).split("\n") if p.strip()],
         "reflections": newest.reflections,
-        "next_review": newest.next_review.isoformat() if newest.next_review else None,
+        "next_review": _date(newest.next_review),
         "unchanged": all(s.unchanged for s in steps),
     }
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 @lru_cache(maxsize=1)
@@ -262,8 +313,37 @@ def review_html(
     return _environment().get_template(TEMPLATE).render(**review_context(maps, names, asset_names=asset_names))
 
 
+# --- printing --------------------------------------------------------------------------
+
+_DRAWING = re.compile(
+    r'<div class="drawing" id="(?P<id>[^"]+)" data-box="(?P<w>[\d.]+) (?P<h>[\d.]+)"[^>]*>\s*'
+    r"(?P<svg><svg\b.*?</svg>)\s*</div>",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    id: str
+    svg: bytes
+    width_mm: float
+    height_mm: float
+
+
+def _slots(html: str) -> tuple[str, list[_Slot]]:
+    """The page with each drawing replaced by an empty box of its printed size, and the drawings."""
+    slots: list[_Slot] = []
+
+    def empty(match: re.Match[str]) -> str:
+        w, h = float(match["w"]), float(match["h"])
+        slots.append(_Slot(match["id"], match["svg"].encode("utf-8"), w, h))
+        return f'<div class="drawing" id="{match["id"]}" style="width: {w}mm; height: {h}mm"></div>'
+
+    return _DRAWING.sub(empty, html), slots
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Print an HTML page of ours to PDF (A4, by its print CSS)."""
+    """Print an HTML page of ours to PDF (A4, by its print CSS), its drawings drawn by the renderer."""
     try:
         import weasyprint  # type: ignore[import-untyped]
     except (ImportError, OSError) as exc:  # OSError: the pango libraries are missing
@@ -274,11 +354,53 @@ def html_to_pdf(html: str) -> bytes:
         raise ValueError(f"external resource refused: {url[:40]}")
 
     # Font-subsetting notices are for whoever installs the libraries, not for each user.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return bytes(weasyprint.HTML(string=html, url_fetcher=no_fetch).write_pdf())
+    for library in ("weasyprint", "fontTools", "pypdf"):
+        logging.getLogger(library).setLevel(logging.ERROR)
+    page_html, slots = _slots(html)
+    document = weasyprint.HTML(string=page_html, url_fetcher=no_fetch).render()
+    where: dict[str, tuple[int, float, float]] = {}
+    for number, page in enumerate(document.pages):
+        for name, corners in page.anchors.items():  # (x1, y1, x2, y2) in CSS px (older WeasyPrint: x, y)
+            where.setdefault(name, (number, corners[0], corners[1]))
+    pdf = bytes(document.write_pdf())
+    return _lay_in(pdf, [(slot, where[slot.id]) for slot in slots if slot.id in where])
 
 
-def review_pdf(maps: Sequence[WellbeingMap], names: Sequence[str] | None = None) -> bytes:
+def _lay_in(pdf: bytes, placed: Sequence[tuple[_Slot, tuple[int, float, float]]]) -> bytes:
+    """Each drawing, drawn by the renderer, laid into its box of the printed page."""
+    if not placed:
+        return pdf
+    from pypdf import PdfReader, PdfWriter, Transformation
+
+    from wb_fhir.render.raster import placement, svg_to_pdf
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for slot, (number, x, y) in placed:
+        size = _SIZE.search(slot.svg.decode("utf-8"))
+        assert size is not None, "the renderer always sizes its SVG"
+        width, height = float(size.group(1)), float(size.group(2))
+        box = _Box(width, height)
+        drawing = svg_to_pdf(slot.svg, width, height, placement(box, None))
+        source = PdfReader(io.BytesIO(drawing)).pages[0]
+        page = writer.pages[number]
+        page_h = float(page.mediabox.height)
+        scale = slot.width_mm / 25.4 * 72 / (width * PT_PER_PX)
+        left = x * PT_PER_PX
+        bottom = page_h - y * PT_PER_PX - height * PT_PER_PX * scale
+        page.merge_transformed_page(source, Transformation().scale(scale).translate(left, bottom))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class _Box:
+    width: float
+    height: float
+
+
+def review_pdf(
+    maps: Sequence[WellbeingMap], names: Sequence[str] | None = None, *, asset_names: Mapping[str, str] | None = None
+) -> bytes:
     """The review summary as an A4 PDF."""
-    return html_to_pdf(review_html(maps, names))
+    return html_to_pdf(review_html(maps, names, asset_names=asset_names))

@@ -18,8 +18,18 @@ from wb_fhir.review.compare import (
 from wb_fhir.terminology import TieType, display
 
 
-def connection_line(c: ConnectionChange) -> str:
-    """What happened to one connection, in words (``moved closer (ring 2 -> 1); impact better...``)."""
+def _cut(text: str, limit: int | None) -> str:
+    if limit is None or len(text) <= limit:
+        return text
+    from wb_fhir.render._text import clusters
+
+    pieces = clusters(text)
+    return text if len(pieces) <= limit else "".join(pieces[:limit]).rstrip() + "…"
+
+
+def connection_line(c: ConnectionChange, limit: int | None = None) -> str:
+    """What happened to one connection, in words (``moved closer (ring 2 -> 1); impact better...``);
+    old and new labels cut to ``limit`` characters when given."""
     parts = []
     for fc in c.changes:
         words = CHANGE_TEXT[fc.change]
@@ -31,7 +41,7 @@ def connection_line(c: ConnectionChange) -> str:
         elif fc.change in (Change.MOVED_CLOSER, Change.MOVED_FURTHER):
             parts.append(f"{words} (ring {fc.before} -> {fc.after})")
         else:
-            before, after = code_text(fc.before, fc.change), code_text(fc.after, fc.change)
+            before, after = _cut(code_text(fc.before, fc.change), limit), _cut(code_text(fc.after, fc.change), limit)
             parts.append(f"{words} ({before} -> {after})")
     return "; ".join(parts)
 

@@ -10,8 +10,17 @@ from wb_fhir import _lazy
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wb_fhir.sync.auth import Auth, BearerAuth, SmartBackendAuth, SmartKey
-    from wb_fhir.sync.client import FhirClient, RetryPolicy, Timeouts, bundle_is_idempotent, missing_capabilities
-    from wb_fhir.sync.outbox import Item, Outbox, State
+    from wb_fhir.sync.client import (
+        Deadline,
+        FhirClient,
+        Limits,
+        RawAnswer,
+        RetryPolicy,
+        Timeouts,
+        bundle_is_idempotent,
+        missing_capabilities,
+    )
+    from wb_fhir.sync.outbox import Health, Item, Outbox, State, repair
     from wb_fhir.sync.push import FlushReport, PushResult, flush, guard, send_bundle
 del TYPE_CHECKING
 
@@ -20,13 +29,16 @@ __getattr__, __dir__ = _lazy.exports(
     {
         "wb_fhir.sync.auth": ("Auth", "BearerAuth", "SmartBackendAuth", "SmartKey"),
         "wb_fhir.sync.client": (
+            "Deadline",
             "FhirClient",
+            "Limits",
+            "RawAnswer",
             "RetryPolicy",
             "Timeouts",
             "bundle_is_idempotent",
             "missing_capabilities",
         ),
-        "wb_fhir.sync.outbox": ("Item", "Outbox", "State"),
+        "wb_fhir.sync.outbox": ("Health", "Item", "Outbox", "State", "repair"),
         "wb_fhir.sync.push": ("FlushReport", "PushResult", "flush", "guard", "send_bundle"),
     },
 )
@@ -34,11 +46,15 @@ __getattr__, __dir__ = _lazy.exports(
 __all__ = [
     "Auth",
     "BearerAuth",
+    "Deadline",
     "FhirClient",
     "FlushReport",
+    "Health",
     "Item",
+    "Limits",
     "Outbox",
     "PushResult",
+    "RawAnswer",
     "RetryPolicy",
     "SmartBackendAuth",
     "SmartKey",
@@ -48,5 +64,6 @@ __all__ = [
     "flush",
     "guard",
     "missing_capabilities",
+    "repair",
     "send_bundle",
 ]

@@ -12,24 +12,36 @@ client's private key (RS384 or ES384, header ``kid``; claims ``iss`` = ``sub`` =
 to the token endpoint (from ``{base}/.well-known/smart-configuration`` unless configured) and
 caches the access token until shortly before it expires. Its flow renews it once on a 401
 (:meth:`SmartBackendAuth.renew`); a second 401 is an :class:`~wb_fhir.errors.AuthError`.
+
+The token endpoint is held to the same bounds as FHIR requests (:mod:`wb_fhir.sync._http`):
+a deadline on the whole exchange, a cap of ``Limits.max_token_bytes`` on its answer, and no
+redirect followed for the token request at all (the signed assertion goes to the endpoint it
+names in ``aud``, nowhere else); discovery follows redirects on its own origin only. The
+private key file is refused when group or others may read it (:func:`read_private_key`), as
+ssh refuses such a key.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import stat
 import threading
 import time
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
 from requests.auth import AuthBase
 
 from wb_fhir.errors import AuthError, InputError
-from wb_fhir.sync._config import USER_AGENT, Timeouts, check_base_url, safe_url
-from wb_fhir.sync.scrub import scrub
+from wb_fhir.sync import _http
+from wb_fhir.sync._config import USER_AGENT, Deadline, Limits, Timeouts, check_base_url, safe_url
+from wb_fhir.sync.scrub import Scrubber
 from wb_fhir.terminology import SMART_BACKEND_SCOPE as DEFAULT_SCOPE
 from wb_fhir.terminology import SMART_SIGNING_ALGORITHMS as ALGORITHMS
 
@@ -41,6 +53,7 @@ ASSERTION_LIFETIME = 300
 RENEW_MARGIN = 60
 """Renew a cached token this many seconds before it expires."""
 DEFAULT_TIMEOUTS = Timeouts()
+DEFAULT_LIMITS = Limits()
 
 
 Flow = Generator[requests.PreparedRequest, requests.Response, None]
@@ -56,6 +69,10 @@ class Auth(AuthBase):
     def auth_flow(self, request: requests.PreparedRequest) -> Flow:
         """Yield the request to send (with credentials); the answer comes back in, maybe to try again."""
         yield self(request)
+
+    def secrets(self) -> frozenset[str]:
+        """The credentials this layer sends now: scrubbed from anything a server echoes."""
+        return frozenset()
 
 
 def auth_flow(auth: AuthBase | None, request: requests.PreparedRequest) -> Flow:
@@ -79,8 +96,33 @@ class BearerAuth(Auth):
         r.headers["Authorization"] = f"Bearer {self._token}"
         return r
 
+    def secrets(self) -> frozenset[str]:
+        return frozenset({self._token})
+
     def __repr__(self) -> str:
         return "BearerAuth(token=***)"
+
+
+def read_private_key(path: Path, *, allow_shared: bool = False) -> bytes:
+    """The bytes of a private key file; refused when group or others may read or write it.
+
+    As ssh does: a key others can read is no longer private. ``allow_shared`` says the user
+    knows (a key on a file system without Unix modes, a key shared on purpose).
+    """
+    try:
+        mode = path.stat().st_mode
+        if os.name == "posix" and mode & 0o077 and not allow_shared:
+            raise InputError(
+                f"the private key is open to group or others (mode {stat.S_IMODE(mode):04o}); "
+                "it must be readable by its owner only",
+                str(path),
+                setting="smart_key_mode",
+            )
+        return path.read_bytes()
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot read the private key: {exc.strerror or exc}", str(path)) from None
 
 
 @dataclass(frozen=True)
@@ -131,6 +173,8 @@ class SmartBackendAuth(Auth):
         verify: bool | str = True,
         allow_insecure_http: bool = False,
         clock: Callable[[], float] = time.time,
+        limits: Limits = DEFAULT_LIMITS,
+        deadline: Deadline | None = None,
     ) -> None:
         if not client_id:
             raise InputError("the SMART client id is empty", setting="smart_client_id")
@@ -145,9 +189,11 @@ class SmartBackendAuth(Auth):
             if token_url
             else None
         )
-        self._session = session or requests.Session()
+        self._session = _http.watch_session(session or requests.Session())
         self._session.headers["User-Agent"] = USER_AGENT
         self._timeouts = timeouts
+        self._limits = limits
+        self._deadline = deadline
         self._verify = verify
         self._insecure = allow_insecure_http
         self._clock = clock
@@ -169,6 +215,10 @@ class SmartBackendAuth(Auth):
             log.info("%s %s answered 401; renewing the access token once", request.method, safe_url(request.url or ""))
             self.renew()
             yield self(request.copy())
+
+    def secrets(self) -> frozenset[str]:
+        token = self._token  # no lock: also called while a token is being fetched under it
+        return frozenset({token}) if token else frozenset()
 
     def renew(self) -> None:
         """Forget the cached token, so the next request gets a new one."""
@@ -209,7 +259,7 @@ class SmartBackendAuth(Auth):
     def _discover(self) -> str:
         assert self._base_url is not None
         url = f"{self._base_url.rstrip('/')}/.well-known/smart-configuration"
-        body = self._post_or_get("GET", url)
+        body = self._exchange("GET", url)
         endpoint = body.get("token_endpoint")
         if not isinstance(endpoint, str) or not endpoint:
             raise AuthError(f"{safe_url(url)} names no token_endpoint", setting="smart_token_url")
@@ -222,41 +272,70 @@ class SmartBackendAuth(Auth):
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": self.assertion(),
         }
-        body = self._post_or_get("POST", self.token_url, form)
+        body = self._exchange("POST", self.token_url, form)
         token = body.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise AuthError(f"the token endpoint {safe_url(self.token_url)} answered without an access_token")
+        if not isinstance(token, str) or not token or any(c.isspace() for c in token):
+            raise AuthError(f"the token endpoint {safe_url(self.token_url)} answered without a usable access_token")
         expires_in = body.get("expires_in", ASSERTION_LIFETIME)
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else float(ASSERTION_LIFETIME)
+        if not 0 < lifetime < float("inf"):  # nan, negative or infinite: a short life, asked again soon
+            lifetime = float(RENEW_MARGIN)
         log.info("got an access token from %s, valid %.0fs", safe_url(self.token_url), lifetime)
         return token, lifetime
 
-    def _post_or_get(self, method: str, url: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+    def _exchange(self, method: str, url: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+        """One request to the authorization server, bounded; its JSON object, or an AuthError."""
+        seconds = self._limits.request_seconds
+        ends = time.monotonic() + seconds
+        late = f"the deadline of {seconds:g} s for one request"
+        if self._deadline is not None and self._deadline.ends <= ends:
+            ends, late = self._deadline.ends, f"the deadline of {self._deadline.seconds:g} s for the whole command"
+        request = self._session.prepare_request(
+            requests.Request(method, url, data=form, headers={"Accept": "application/json"})
+        )
+        bounds = _http.Bounds(
+            ends=ends,
+            max_bytes=self._limits.max_token_bytes,
+            max_redirects=self._limits.max_redirects,
+            follow=method == "GET",  # never the token request: the assertion goes where its aud says only
+            allow_insecure_http=self._insecure,
+        )
+        where = f"{method} {safe_url(url)}"
         try:
-            response = self._session.request(
-                method,
-                url,
-                data=form,
-                headers={"Accept": "application/json"},
-                timeout=self._timeouts.as_tuple(),
-                verify=self._verify,
-            )
-        except requests.RequestException as exc:
-            raise AuthError(f"cannot reach {safe_url(url)}: {type(exc).__name__}") from None
+            response = _http.send(self._session, request, bounds=bounds, timeouts=self._timeouts, verify=self._verify)
+        except _http.DeadlineExceeded:
+            raise AuthError(f"{where}: no complete answer within {late}") from None
+        except _http.TooLarge as exc:
+            raise AuthError(
+                f"{where}: the answer is larger than the cap of {exc.cap} bytes; nothing more was read"
+            ) from None
+        except _http.RedirectRefused as exc:
+            raise AuthError(
+                f"{where} answered {exc.status}, a redirect to {safe_url(exc.target)}: not followed ({exc.why})",
+                status=exc.status,
+                setting="smart_token_url",
+            ) from None
+        except _http.TlsFailed as exc:
+            raise AuthError(f"{where}: TLS verification failed ({exc.reason})", setting="ca_bundle") from None
+        except (_http.Trouble, _http.WriteFailed) as exc:
+            raise AuthError(f"cannot reach {safe_url(url)}: {getattr(exc, 'kind', type(exc).__name__)}") from None
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(response.content)
+        except (ValueError, RecursionError):
             body = None
         if response.status_code >= 400 or not isinstance(body, dict):
             detail = ""
             if isinstance(body, dict) and body.get("error"):
-                # OAuth errors (RFC 6749 5.2) name a code and a description, never the secret.
-                detail = f": {body['error']}" + (
-                    f" ({body['error_description']})" if body.get("error_description") else ""
+                # OAuth errors (RFC 6749 5.2) name a code and a description; a hostile one may echo a secret.
+                detail = f": {self._shown(body['error'])}" + (
+                    f" ({self._shown(body['error_description'])})" if body.get("error_description") else ""
                 )
             elif not isinstance(body, dict):
-                detail = ": the answer is not JSON"
-            raise AuthError(
-                f"{method} {safe_url(url)} failed: {response.status_code}{scrub(detail)}", status=response.status_code
-            )
+                detail = ": the answer is not a JSON object"
+            raise AuthError(f"{where} failed: {response.status_code}{detail}", status=response.status_code)
         return body
+
+    def _shown(self, value: object, limit: int = 200) -> str:
+        """A server's words for a message: on one line, scrubbed (then cut, so no secret is cut in half)."""
+        text = Scrubber(secrets=self.secrets())(" ".join(str(value).split()))
+        return text if len(text) <= limit else text[:limit] + "..."

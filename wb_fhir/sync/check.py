@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -63,8 +63,16 @@ def run_checks(
 
     ``conformance`` are the conformance resources the server should hold (wb_fhir's own, as
     ``profiles install`` installs them): each is looked for by canonical URL, with the profiles
-    they derive from (UK Core's).
+    they derive from (UK Core's). Details quote what the server said: they come scrubbed
+    (:meth:`FhirClient.scrub`), as every message does.
     """
+    results = _run_checks(client, conformance, allow_writes, test_patient)
+    return [replace(r, detail=client.scrub(r.detail)) for r in results]
+
+
+def _run_checks(
+    client: FhirClient, conformance: Sequence[Mapping[str, Any]], allow_writes: bool, test_patient: str | None
+) -> list[CheckResult]:
     if allow_writes and (not test_patient or not nhs_number_valid(test_patient)):
         raise InputError(
             "the checks that write need the valid NHS number of an existing test patient", setting="test_patient"

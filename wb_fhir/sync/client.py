@@ -8,7 +8,13 @@ Layers, each replaceable, as in httpx's client (``send`` -> ``_send_handling_aut
 - :meth:`FhirClient._send_handling_auth` runs the auth layer's flow
   (:func:`wb_fhir.sync.auth.auth_flow`: SMART renews its token after a 401 there);
 - :meth:`FhirClient._send_single_request` sends once through the network, a ``requests.Session``
-  (hand one in: the seam for tests), and translates its exceptions.
+  (hand one in: the seam for tests), within bounds (:mod:`wb_fhir.sync._http`: a wall-clock
+  deadline, a cap on the answer read as a stream, redirects only for reads and only on the
+  same origin), and translates its exceptions.
+
+Every request ends by its deadline (:class:`~wb_fhir.sync._config.Limits`, retries and waits
+included) and by the command's (:class:`~wb_fhir.sync._config.Deadline`), whatever the server
+does; an answer larger than its cap is refused, and parsed once.
 
 What is retried, and why it is safe: GET, HEAD, PUT and DELETE are idempotent in HTTP, and a
 transaction Bundle is idempotent when every entry is (``PUT``/``DELETE``/``GET``, or ``POST``
@@ -18,10 +24,11 @@ sending it twice stores it once (:func:`bundle_is_idempotent` decides, per Bundl
 else is sent once.
 
 Every failure of the layer below is translated here into the :mod:`wb_fhir.errors` tree:
-:class:`~wb_fhir.errors.ServerError` with the status and the OperationOutcome,
+:class:`~wb_fhir.errors.ServerError` with the status and the OperationOutcome (scrubbed),
 :class:`~wb_fhir.errors.ConflictError` on 409/412, :class:`~wb_fhir.errors.AuthError` on
 401/403. Messages name no token; URLs in them carry no query string (searches by NHS
-number would otherwise leak it), and what the server echoes is scrubbed (:mod:`wb_fhir.sync.scrub`).
+number would otherwise leak it), and what the server echoes is scrubbed (:mod:`wb_fhir.sync.scrub`),
+including the credentials this client sent.
 """
 
 from __future__ import annotations
@@ -43,25 +50,34 @@ from requests.auth import AuthBase
 from wb_fhir.errors import AuthError, ConflictError, InputError, MatchError, ServerError
 from wb_fhir.fhir.references import Search, nhs_number_token
 from wb_fhir.mapfile import nhs_number_valid
+from wb_fhir.sync import _http
 from wb_fhir.sync._config import (
     FHIR_JSON,
+    MIB,
     RETRY_STATUSES,
     USER_AGENT,
+    Deadline,
+    Limits,
     RetryPolicy,
     Timeouts,
     check_base_url,
     is_loopback,
+    origin,
     safe_url,
 )
-from wb_fhir.sync.auth import auth_flow
-from wb_fhir.sync.scrub import scrub
+from wb_fhir.sync._http import SupportsWrite, describe
+from wb_fhir.sync.auth import Auth, auth_flow
+from wb_fhir.sync.scrub import Scrubber, scrub
 
 __all__ = [
     "FHIR_JSON",
     "RETRY_STATUSES",
     "USER_AGENT",
+    "Deadline",
     "FhirClient",
     "FhirResponse",
+    "Limits",
+    "RawAnswer",
     "RetryPolicy",
     "Timeouts",
     "bundle_is_idempotent",
@@ -80,14 +96,26 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
 Params = Mapping[str, str] | Sequence[tuple[str, str]]
 """Search parameters as ``requests`` takes them (a Search gives them as pairs)."""
+MAX_DEPTH = 100
+"""JSON nested deeper than this is refused: FHIR resources nest a few dozen levels at most, and
+code that walks them recursively must not meet a hostile server's thousand."""
 
 
-class _Transient(Exception):
-    """A network failure that may go away: the connection failed, timed out, or was cut short."""
+@dataclass(frozen=True)
+class _Call:
+    """The bounds of one call of :meth:`FhirClient.request` or :meth:`FhirClient.download`."""
 
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(kind)
-        self.kind, self.reason = kind, reason
+    ends: float
+    """When it must be done (``time.monotonic``), retries included."""
+    deadline: str
+    """Which deadline that is, for messages."""
+    setting: str | None
+    sink: SupportsWrite | None = None
+    auth: bool = True
+
+    def time_for(self, seconds: float) -> bool:
+        """Whether waiting ``seconds`` still leaves time for another attempt."""
+        return time.monotonic() + seconds < self.ends
 
 
 @dataclass(frozen=True)
@@ -101,6 +129,16 @@ class FhirResponse:
     @property
     def etag(self) -> str | None:
         return self.headers.get("ETag")
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer outside the FHIR JSON contract (:meth:`FhirClient.download`): its bytes as they came."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    """The body (empty when it was streamed into a file)."""
 
 
 def bundle_is_idempotent(bundle: Mapping[str, Any]) -> bool:
@@ -147,7 +185,11 @@ def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time)
 
 @dataclass
 class FhirClient:
-    """A client for one FHIR R4 server (``base_url`` like ``https://host/fhir``)."""
+    """A client for one FHIR R4 server (``base_url`` like ``https://host/fhir``).
+
+    ``limits`` bound every request (deadline, caps on answers, redirects); ``deadline`` is the
+    command's, shared with the auth layer (none: each request is bounded on its own).
+    """
 
     base_url: str
     session: requests.Session = field(default_factory=requests.Session)
@@ -159,12 +201,15 @@ class FhirClient:
     sleep: Callable[[float], None] = time.sleep
     rng: Callable[[], float] = random.random
     clock: Callable[[], float] = time.time
+    limits: Limits = field(default_factory=Limits)
+    deadline: Deadline | None = None
 
     def __post_init__(self) -> None:
         self.base_url = check_base_url(self.base_url, allow_insecure_http=self.allow_insecure_http)
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = FHIR_JSON
         self.session.verify = self.verify
+        _http.watch_session(self.session)
 
     def __repr__(self) -> str:
         return f"FhirClient({self.base_url!r}, auth={type(self.auth).__name__ if self.auth else None})"
@@ -228,20 +273,42 @@ class FhirClient:
         request = requests.Request(method, url, params=params, data=data, headers=send_headers)
         return self.session.prepare_request(request)
 
-    def _send(self, request: requests.PreparedRequest, attempts: int) -> tuple[requests.Response, int]:
-        """Send, retrying network failures and retryable statuses; the last answer and the attempts made."""
+    def _call(self, seconds: float | None = None, *, sink: SupportsWrite | None = None, auth: bool = True) -> _Call:
+        """The bounds of a call starting now: its own deadline, or the command's if that comes first."""
+        if seconds is None:
+            seconds = self.limits.request_seconds
+            deadline, setting = f"the deadline of {seconds:g} s for one request", "deadline"
+        else:
+            deadline, setting = f"the deadline of {seconds:g} s for one download", None
+        ends = time.monotonic() + seconds
+        if self.deadline is not None and self.deadline.ends <= ends:
+            ends = self.deadline.ends
+            deadline = f"the deadline of {self.deadline.seconds:g} s for the whole command"
+            setting = "command_deadline"
+        return _Call(ends, deadline, setting, sink, auth)
+
+    def _send(
+        self, request: requests.PreparedRequest, attempts: int, call: _Call | None = None
+    ) -> tuple[requests.Response, int]:
+        """Send, retrying network failures and retryable statuses; the last answer and the attempts made.
+
+        No retry starts when its wait would end past the call's deadline.
+        """
+        call = call or self._call()
         attempts = max(1, attempts)
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
-                response = self._send_handling_auth(request.copy())
-            except _Transient as exc:
-                if last:
+                response = self._send_handling_auth(request.copy(), call)
+            except _http.Transient as exc:
+                delay = self.retry.backoff(attempt - 1, self.rng)
+                if last or not call.time_for(delay):
+                    late = "" if last else f"; no time left for another attempt within {call.deadline}"
                     raise ServerError(
-                        f"{request.method} {safe_url(request.url or '')}: {exc.kind} after {attempt} attempt(s) "
-                        f"({exc.reason})"
+                        f"{describe(request)}: {exc.kind} after {attempt} attempt(s) ({exc.reason}){late}",
+                        setting=None if last else call.setting,
                     ) from None
-                self._wait(request, exc.kind, attempt, attempts, self.retry.backoff(attempt - 1, self.rng))
+                self._wait(request, exc.kind, attempt, attempts, delay)
                 continue
             if last or response.status_code not in self.retry.statuses:
                 return response, attempt
@@ -249,85 +316,104 @@ class FhirClient:
             if asked is not None and asked > self.retry.max_retry_after:
                 raise self._error(response, f" (asked to retry after {asked:.0f}s: too long)")
             delay = asked if asked is not None else self.retry.backoff(attempt - 1, self.rng)
+            if not call.time_for(delay):
+                return response, attempt
             self._wait(request, f"answered {response.status_code}", attempt, attempts, delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait(self, request: requests.PreparedRequest, why: str, attempt: int, attempts: int, delay: float) -> None:
-        log.info(
-            "%s %s %s; retry %d of %d in %.1fs",
-            request.method,
-            safe_url(request.url or ""),
-            why,
-            attempt,
-            attempts - 1,
-            delay,
-        )
+        log.info("%s %s; retry %d of %d in %.1fs", describe(request), why, attempt, attempts - 1, delay)
         self.sleep(delay)
 
-    def _send_handling_auth(self, request: requests.PreparedRequest) -> requests.Response:
+    def _send_handling_auth(self, request: requests.PreparedRequest, call: _Call | None = None) -> requests.Response:
         """Send as the auth layer's flow asks: once, or once more after seeing the answer."""
-        flow = auth_flow(self.auth, request)
+        call = call or self._call()
+        flow = auth_flow(self.auth if call.auth else None, request)
         request = next(flow)
         while True:
-            response = self._send_single_request(request)
+            response = self._send_single_request(request, call)
             try:
                 request = flow.send(response)
             except StopIteration:
                 return response
 
-    def _send_single_request(self, request: requests.PreparedRequest) -> requests.Response:
-        """Send once through the session; the layer below's exceptions translated (network trouble: transient)."""
-        url = request.url or ""
-        # Per request: a session-level CA bundle would lose to REQUESTS_CA_BUNDLE.
-        settings = self.session.merge_environment_settings(url, {}, False, self.verify, None)
+    def _send_single_request(self, request: requests.PreparedRequest, call: _Call | None = None) -> requests.Response:
+        """Send once through the session, within bounds; the layer below's failures translated.
+
+        Network trouble is :class:`~wb_fhir.sync._http.Transient` (``_send`` may retry it);
+        anything else a :class:`~wb_fhir.errors.ServerError` saying what happened.
+        """
+        call = call or self._call()
+        bounds = _http.Bounds(
+            ends=call.ends,
+            max_bytes=self.limits.max_response_bytes,
+            max_redirects=self.limits.max_redirects,
+            allow_insecure_http=self.allow_insecure_http,
+            sink=call.sink,
+            sink_max_bytes=self.limits.max_download_bytes,
+        )
         try:
-            return self.session.send(
-                request,
-                timeout=self.timeouts.as_tuple(),
-                allow_redirects=request.method in ("GET", "HEAD"),
-                **settings,
-            )
-        except requests.exceptions.SSLError as exc:
+            return _http.send(self.session, request, bounds=bounds, timeouts=self.timeouts, verify=self.verify)
+        except _http.TlsFailed as exc:
             raise ServerError(
-                f"TLS verification of {safe_url(url)} failed ({_reason(exc)}): the server's certificate "
+                f"TLS verification of {safe_url(request.url or '')} failed ({exc.reason}): the server's certificate "
                 "is not one this machine trusts",
                 setting="ca_bundle",
             ) from None
-        except requests.exceptions.Timeout as exc:
-            raise _Transient("timed out", _reason(exc)) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise _Transient("connection failed", _reason(exc)) from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-            # The answer was cut short mid-body: the request may or may not have been done.
-            raise _Transient("answer cut short", _reason(exc)) from None
-        except requests.RequestException as exc:
+        except _http.DeadlineExceeded:
             raise ServerError(
-                f"{request.method} {safe_url(url)} failed: {type(exc).__name__} ({_reason(exc)})"
+                f"{describe(request)}: no complete answer within {call.deadline}", setting=call.setting
             ) from None
+        except _http.TooLarge as exc:
+            said = f" (it announced {_size(exc.size)})" if exc.size is not None else ""
+            raise ServerError(
+                f"{describe(request)}: the answer is larger than the cap of {_size(exc.cap)} on one answer{said}; "
+                "nothing more was read",
+                setting="max_response" if call.sink is None else None,
+            ) from None
+        except _http.RedirectRefused as exc:
+            raise ServerError(
+                f"{describe(request)} answered {exc.status}, a redirect to {safe_url(exc.target)}: "
+                f"not followed ({exc.why})"
+            ) from None
+        except _http.WriteFailed as exc:
+            raise InputError(f"cannot write what the server sends: {exc.error.strerror or exc.error}") from None
+        except _http.Transient:
+            raise
+        except _http.Trouble as exc:
+            raise ServerError(f"{describe(request)} failed: {exc.kind} ({exc.reason})") from None
 
     def _same_origin(self, url: str) -> None:
         # Never send credentials to another host, e.g. by following a paging link.
-        mine, theirs = urlsplit(self.base_url), urlsplit(url)
-        if (mine.scheme, mine.netloc) != (theirs.scheme, theirs.netloc):
+        if origin(url) != origin(self.base_url):
             raise ServerError(f"refusing to follow {safe_url(url)}: it is not on the server {self.base_url}")
+
+    def scrub(self, text: str) -> str:
+        """Text fit to print or store: scrubbed (:mod:`wb_fhir.sync.scrub`), also of this client's credentials."""
+        secrets = self.auth.secrets() if isinstance(self.auth, Auth) else frozenset()
+        return Scrubber(secrets=secrets)(text) if secrets else scrub(text)
 
     def _json(self, response: requests.Response) -> dict[str, Any] | None:
         method, url = response.request.method, response.url or response.request.url or ""
-        if not response.content.strip():
+        content = response.content
+        if not content or content.isspace():
             return None
+        size = len(content)
         ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if ctype not in _JSON_TYPES:
+            shown = _short(self.scrub(ctype)) or "no content type"
             raise ServerError(
-                f"{method} {safe_url(url)} answered {response.status_code} with {ctype or 'no content type'}, "
+                f"{method} {safe_url(url)} answered {response.status_code} with {shown}, "
                 "not FHIR JSON: is this the FHIR base URL (no proxy or login page in the way)?",
                 status=response.status_code,
             )
+        del content
         try:
-            value = response.json()
-        except ValueError:
+            value = _parse(_take_text(response))
+        except ValueError as exc:
             raise ServerError(
-                f"{method} {safe_url(url)} answered {response.status_code} with malformed JSON "
-                f"({len(response.content)} bytes): the answer was cut short or is not FHIR",
+                f"{method} {safe_url(url)} answered {response.status_code} with {exc} "
+                f"({size} bytes): the answer was cut short or is not FHIR",
                 status=response.status_code,
             ) from None
         if not isinstance(value, dict) or "resourceType" not in value:
@@ -341,23 +427,55 @@ class FhirClient:
         status = response.status_code
         outcome: dict[str, Any] | None = None
         try:
-            value = response.json()
+            value = _parse(_take_text(response))
             if isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
                 outcome = value
         except ValueError:
             pass
-        detail = outcome_text(outcome) if outcome else (response.reason or "")
-        message = f"{method} {safe_url(url)} failed: {status} {response.reason or ''}".rstrip() + note
-        if detail and detail != response.reason:
+        reason = _short(self.scrub(response.reason or ""))
+        detail = outcome_text(outcome) if outcome else reason
+        message = f"{method} {safe_url(url)} failed: {status} {reason}".rstrip() + note
+        if detail and detail != reason:
             message += "\n" + detail
-        # Diagnostics may echo what was sent (an NHS number in a search, a token): never shown.
-        message = scrub(message)
+        # Diagnostics may echo what was sent (an NHS number in a search, a token): never shown, nor kept.
+        message = self.scrub(message)
+        kept = _scrub_strings(outcome, self.scrub) if outcome is not None else None
         if status in (401, 403):
             hint = "the server refused the credentials" if status == 401 else "not allowed for these credentials"
-            return AuthError(f"{message}\n({hint})", status=status, outcome=outcome)
+            return AuthError(f"{message}\n({hint})", status=status, outcome=kept)
         if status in (409, 412):
-            return ConflictError(message, status=status, outcome=outcome)
-        return ServerError(message, status=status, outcome=outcome)
+            return ConflictError(message, status=status, outcome=kept)
+        return ServerError(message, status=status, outcome=kept)
+
+    def download(
+        self,
+        url: str,
+        *,
+        accept: str,
+        auth: bool = True,
+        into: SupportsWrite | None = None,
+        ok: tuple[int, ...] = (),
+    ) -> RawAnswer:
+        """GET something outside the FHIR JSON contract (a Bulk Data manifest, an NDJSON file), within bounds.
+
+        On this server's origin it carries the credentials when ``auth``; a URL elsewhere (a
+        pre-signed storage URL) is fetched only over https and never with them. With ``into``
+        a successful body is streamed there (at most ``limits.max_download_bytes``, within
+        ``limits.download_seconds``, sent once); without, it is kept in memory (at most
+        ``limits.max_response_bytes``, retried like any read). A status >= 400 not in ``ok``
+        is a :class:`~wb_fhir.errors.ServerError`.
+        """
+        url = self.url(url)
+        same = origin(url) == origin(self.base_url)
+        if not same and (auth or urlsplit(url).scheme != "https"):
+            raise ServerError(f"refusing to fetch {safe_url(url)}: not on the server {self.base_url}")
+        prepared = self.session.prepare_request(requests.Request("GET", url, headers={"Accept": accept}))
+        seconds = self.limits.download_seconds if into is not None else None
+        call = self._call(seconds, sink=into, auth=auth and same)
+        response, attempts = self._send(prepared, 1 if into is not None else self.retry.attempts, call)
+        if response.status_code >= 400 and response.status_code not in ok:
+            raise self._error(response, f" after {attempts} attempts" if attempts > 1 else "")
+        return RawAnswer(response.status_code, response.headers, response.content)
 
     # --- FHIR interactions ----------------------------------------------------------------
 
@@ -460,15 +578,71 @@ def _body(response: FhirResponse) -> dict[str, Any]:
     return response.body
 
 
-def _reason(exc: BaseException) -> str:
-    # requests nests the root cause; its text names host, port and URL, never credentials.
-    inner: BaseException = exc
-    while inner.__context__ is not None and inner.__context__ is not inner:
-        inner = inner.__context__
-    text = str(inner) or type(inner).__name__
-    # urllib3 names the URL with its query: a search by NHS number would show it.
-    text = scrub(text)
-    return text if len(text) < 200 else text[:200] + "..."
+def _take_text(response: requests.Response) -> str:
+    """The answer as text, taken out of the response: its bytes are freed before the text is parsed.
+
+    An answer is held at most twice (bytes, then text; then text and what it parses into), not
+    the five times of reading, joining, stripping, decoding and parsing copies.
+    """
+    content = response.content
+    response._content = b""
+    try:
+        return content.decode(json.detect_encoding(content), "surrogatepass")
+    except (UnicodeDecodeError, TypeError):
+        return ""
+
+
+def _parse(text: str) -> Any:
+    """JSON parsed once; a ValueError saying why it is not acceptable."""
+    if not text:
+        raise ValueError("text that is not UTF-8 JSON")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError:
+        raise ValueError("malformed JSON") from None
+    if _deeper_than(value, MAX_DEPTH):
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    # Iterative, so a deep document cannot exhaust the stack here either.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _scrub_strings(node: Any, scrubber: Callable[[str], str]) -> Any:
+    """A copy of a JSON value with every string scrubbed (the OperationOutcome a ServerError keeps)."""
+    if isinstance(node, str):
+        return scrubber(node)
+    if isinstance(node, dict):
+        return {k: _scrub_strings(v, scrubber) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_scrub_strings(v, scrubber) for v in node]
+    return node
+
+
+def _size(n: int) -> str:
+    return f"{n / MIB:g} MB" if n >= MIB else f"{n} bytes"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A server's own words (a reason phrase, a content type), cut to a line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def now_iso(clock: Callable[[], float] = time.time) -> str:

@@ -6,7 +6,9 @@ these is replaced as a **whole value**, never as a piece of a word (the id ``ex`
 ``Practitioner/example-jess`` alone, the id ``sing`` leaves ``processing`` alone):
 
 - NHS numbers (ten digits, spaced or not, with a valid check digit) -> ``[nhs-number]``;
-- bearer tokens and ``Authorization`` / ``access_token`` values -> ``[token]``;
+- bearer tokens, ``Authorization`` / ``access_token`` / ``client_secret`` values, anything shaped
+  like a JWT (``eyJ...``), and the credentials the client sent (``secrets``: a server may echo
+  them bare) -> ``[token]``;
 - search parameter values (``?name=value``, ``&name=value``; for ``system|value`` only the value;
   ``_count``, ``_sort`` and the like are kept) -> ``[value]``;
 - the personal values of the Bundle that was sent (names, labels, free text, ids) -> ``[personal]``,
@@ -32,16 +34,21 @@ TOKEN = "[token]"  # noqa: S105
 VALUE = "[value]"
 PERSONAL = "[personal]"
 
+LONG_SECRET = 8
+"""A secret at least this long is replaced wherever it appears, even inside a word."""
 SHORT_WORD = 3
 """A lowercase value of at most this many letters may be an ordinary word: replaced only as a value."""
 
 PLACEHOLDERS = (NHS_NUMBER, TOKEN, VALUE, PERSONAL)
 _PLACEHOLDER = "(?P<placeholder>" + "|".join(re.escape(p) for p in PLACEHOLDERS) + ")"
 _NHS = r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)"
-_AUTH_FIELD = r"(?i:authorization|access_token|refresh_token|id_token|client_assertion)[\"']?\s*[:=]\s*[\"']?"
+_AUTH_FIELD = (
+    r"(?i:authorization|access_token|refresh_token|id_token|client_assertion|client_secret)[\"']?\s*[:=]\s*[\"']?"
+)
 _AUTH_VALUE = r"(?P<scheme>(?i:bearer|basic|digest)\s+)?[^\s\"',;&]+"
 # A token holds a digit or a punctuation mark, or is long: "Bearer tokens" stays as it is.
 _BEARER = r"(?i:bearer)\s+(?:(?=[\w\-.~+/]*[\d\-.~+/])[\w\-.~+/]{6,}=*|[A-Za-z]{16,})"
+_JWT = r"(?<![\w-])eyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]*"
 _PARAM = r"[?&][A-Za-z_][\w:.\-]*="
 _PARAM_VALUE = r"[^&\s\"'<>()\[\]]*"
 _KEPT_PARAMS = frozenset({"_count", "_sort", "_elements", "_summary", "_include", "_revinclude", "_format", "_total"})
@@ -59,6 +66,8 @@ class Scrubber:
     """Replaces personal data in text; ``values`` are the personal values known to be in play."""
 
     values: frozenset[str] = field(default_factory=frozenset)
+    secrets: frozenset[str] = field(default_factory=frozenset)
+    """Credentials in play (a bearer token): replaced by ``[token]``."""
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,8 +77,15 @@ class Scrubber:
         values = sorted({v.strip() for v in self.values if v and v.strip()}, key=len, reverse=True)
         anywhere = [re.escape(v) for v in values if not _is_short_word(v)]
         as_value = [re.escape(v) for v in values if _is_short_word(v)]
-        parts = [
-            _PLACEHOLDER,
+        secrets = sorted({v for v in self.secrets if v and v.strip()}, key=len, reverse=True)
+        parts = [_PLACEHOLDER]
+        if secrets:
+            anywhere_secrets = [re.escape(v) for v in secrets if len(v) >= LONG_SECRET]
+            whole_secrets = [re.escape(v) for v in secrets if len(v) < LONG_SECRET]
+            found = anywhere_secrets + [f"{_BEFORE}{v}{_AFTER}" for v in whole_secrets]
+            parts.append(f"(?P<secret>{'|'.join(found)})")
+        parts += [
+            f"(?P<jwt>{_JWT})",
             f"(?P<auth_field>{_AUTH_FIELD})(?P<auth_value>{_AUTH_VALUE})",
             f"(?P<bearer>{_BEARER})",
             f"(?P<param>{_PARAM})(?P<param_value>{_PARAM_VALUE})",
@@ -96,6 +112,8 @@ class Scrubber:
             return match.group("auth_field") + (match.group("scheme") or "") + TOKEN
         if kind == "bearer":
             return "Bearer " + TOKEN
+        if kind in ("secret", "jwt"):
+            return TOKEN
         if kind == "param_value":
             return match.group("param") + _search_value(match.group("param"), match.group("param_value"))
         if kind == "nhs":

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from wb_fhir.mapfile import map_to_data
-from wb_fhir.web.app import parts, record_for, session
+from wb_fhir.web.app import authored, parts, pinned, record_for, session
 from wb_fhir.web.mapview import check, preview
 from wb_fhir.web.record import Outcome
 
@@ -36,7 +36,7 @@ async def get_draft(request: Request) -> Response:
 async def put_draft(request: Request) -> Response:
     record = record_for(request)
     data, rev = await _draft_body(request)
-    kept = parts(request).store.put_draft(record.id, data, rev)
+    kept = parts(request).store.put_draft(record.id, pinned(request, data), rev)
     return JSONResponse({"rev": kept.rev, "kept": kept.rev == rev})
 
 
@@ -51,10 +51,12 @@ async def save(request: Request) -> Response:
     record = record_for(request)
     p = parts(request)
     data, rev = await _draft_body(request)
+    data = pinned(request, data)
     p.store.put_draft(record.id, data, rev)
     wmap, problems = check(data, p.directory.ids)
     if wmap is None:
         return JSONResponse({"saved": False, "problems": [x.to_json() for x in problems]}, status_code=422)
+    wmap = authored(request, wmap)
     version = p.store.save(record.id, map_to_data(wmap))
     outcome: Outcome = await run_in_threadpool(p.recorder.send, wmap, session(request))
     return JSONResponse(

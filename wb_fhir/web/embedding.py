@@ -7,33 +7,26 @@ An EHR opens a SMART app in an ``<iframe>`` (or a tab). Two things decide whethe
   by configuration, never guessed from a request.
 - Cookies: inside a frame on another site, a cookie is only sent when it is ``SameSite=None;
   Secure``, and browsers that block third-party cookies keep it only when it is also
-  ``Partitioned`` (CHIPS: one cookie jar per embedding site). Outside a frame the app's cookie is
-  ``SameSite=Lax``: the OAuth redirect back from the EHR's authorization server is a top-level
-  navigation from another site, which ``Strict`` would strip of the cookie (and so of the
-  session that holds the PKCE verifier and ``state``). ``Secure`` is set under TLS, and always
-  with ``SameSite=None`` (browsers refuse the one without the other; Chromium treats loopback
+  ``Partitioned`` (CHIPS: one cookie jar per embedding site). Outside a frame an app that signs
+  in through an EHR (SMART) needs ``SameSite=Lax``: the OAuth redirect back from the EHR's
+  authorization server is a top-level navigation from another site, which ``Strict`` would strip
+  of the cookie (and so of the session that holds the PKCE verifier and ``state``). An app that
+  signs in nowhere else keeps ``Strict``. ``Secure`` is set under TLS, and always with
+  ``SameSite=None`` (browsers refuse the one without the other; Chromium treats loopback
   ``http://`` as secure for this).
 
-:class:`EmbeddingPolicy` is the configuration; :class:`EmbeddingHeaders` is a pure ASGI middleware
-that puts its ``frame-ancestors`` into every response's CSP.
+:class:`EmbeddingPolicy` is the one place these are decided: the app's guard takes its
+``frame-ancestors`` and its cookies from it, and so does the SMART launcher.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from wb_fhir.errors import InputError
 from wb_fhir.sync.client import is_loopback
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _HOST = re.compile(r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^[0-9a-f:.]+$")
 
@@ -62,11 +55,13 @@ def check_origin(origin: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class EmbeddingPolicy:
-    """Which EHR origins may frame the app, and whether it is served over TLS."""
+    """Which EHR origins may frame the app, whether it is served over TLS, whether it signs in elsewhere."""
 
     frame_ancestors: tuple[str, ...] = ()
     secure: bool = False
     """The app is reached over https:// (directly or through a reverse proxy)."""
+    sign_in_redirect: bool = True
+    """The app signs in through another site's redirect (SMART): its cookies must survive it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame_ancestors", tuple(check_origin(o) for o in self.frame_ancestors))
@@ -78,7 +73,10 @@ class EmbeddingPolicy:
 
     @property
     def same_site(self) -> str:
-        return "None" if self.embedded else "Lax"
+        """``None`` in a frame, ``Lax`` where the sign-in comes back from another site, else ``Strict``."""
+        if self.embedded:
+            return "None"
+        return "Lax" if self.sign_in_redirect else "Strict"
 
     def frame_ancestors_directive(self) -> str:
         """The value of the CSP ``frame-ancestors`` directive."""
@@ -88,49 +86,11 @@ class EmbeddingPolicy:
         """``__Host-`` pins a Secure cookie to this origin (no Domain, Path=/)."""
         return f"__Host-{base}" if self.secure or self.embedded else base
 
-    def set_cookie(self, base: str, value: str, *, max_age: int | None = None) -> str:
+    def set_cookie(self, base: str, value: str) -> str:
         """A ``Set-Cookie`` value: HttpOnly, Path=/, SameSite per embedding, Secure and Partitioned when framed."""
         parts = [f"{self.cookie_name(base)}={value}", "Path=/", "HttpOnly", f"SameSite={self.same_site}"]
-        if max_age is not None:
-            parts.append(f"Max-Age={max_age}")
         if self.secure or self.embedded:
             parts.append("Secure")
         if self.embedded:
             parts.append("Partitioned")
         return "; ".join(parts)
-
-    def csp_with_frame_ancestors(self, csp: str | None) -> str:
-        """A CSP with its ``frame-ancestors`` directive set to this policy's (added when absent)."""
-        directives = [d.strip() for d in (csp or "").split(";") if d.strip()]
-        kept = [d for d in directives if d.split()[0].lower() != "frame-ancestors"]
-        return "; ".join([*kept, f"frame-ancestors {self.frame_ancestors_directive()}"])
-
-
-class EmbeddingHeaders:
-    """Pure ASGI middleware: every response's CSP gets the policy's ``frame-ancestors``.
-
-    With EHR origins allowed, ``X-Frame-Options`` is dropped (it cannot name an origin, and a
-    browser that honours it would refuse the frame); without, it is ``DENY``.
-    """
-
-    def __init__(self, app: ASGIApp, policy: EmbeddingPolicy) -> None:
-        self.app = app
-        self.policy = policy
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                csp = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-security-policy"), None)
-                kept = [(k, v) for k, v in headers if k.lower() not in (b"content-security-policy", b"x-frame-options")]
-                kept.append((b"content-security-policy", self.policy.csp_with_frame_ancestors(csp).encode("latin-1")))
-                if not self.policy.embedded:
-                    kept.append((b"x-frame-options", b"DENY"))
-                message["headers"] = kept
-            await send(message)
-
-        await self.app(scope, receive, send_with_policy)

@@ -32,9 +32,9 @@ from wb_fhir.terminology import (
     TieType,
     display,
 )
-from wb_fhir.web.app import allowed, page, parts, record_for, session
+from wb_fhir.web.app import allowed, page, parts, pinned, record_for, session
 from wb_fhir.web.mapview import preview
-from wb_fhir.web.store import NEW_PERSON, Record
+from wb_fhir.web.store import NEW_PERSON, Record, person_key
 from wb_fhir.web.words import plain
 
 log = logging.getLogger(__name__)
@@ -75,13 +75,18 @@ def _person_name(key: str, display_name: str | None) -> str:
 
 async def home(request: Request) -> Response:
     p = parts(request)
-    people = [(p.store.handle(key), _person_name(key, name), n) for key, name, n in p.store.people()]
+    only = session(request).patient
+    people = [
+        (p.store.handle(key), _person_name(key, name), n)
+        for key, name, n in p.store.people()
+        if only is None or key == only
+    ]
     return page(request, "home.html.j2", people=people, title="Wellbeing network maps")
 
 
 async def new_map(request: Request) -> Response:
     data: dict[str, Any] = {"subject": {}, "date": date.today().isoformat()}
-    record = parts(request).store.create(data)
+    record = parts(request).store.create(pinned(request, data))
     return RedirectResponse(f"/maps/{record.id}", status_code=303)
 
 
@@ -118,7 +123,7 @@ async def person(request: Request) -> Response:
     notice = None
     if key.startswith("nhs:") and p.recorder.server:
         try:
-            notice = await run_in_threadpool(_refresh, request, key)
+            notice = await run_in_threadpool(pull_person, request, key)
         except InputError as exc:
             notice = f"The care record: {exc}"
         except ServerError as exc:
@@ -160,7 +165,7 @@ async def open_person(request: Request) -> Response:
     p = parts(request)
     if p.recorder.server:
         try:
-            await run_in_threadpool(_refresh, request, key)
+            await run_in_threadpool(pull_person, request, key)
         except InputError as exc:
             return page(
                 request,
@@ -182,7 +187,7 @@ async def open_person(request: Request) -> Response:
     return RedirectResponse(f"/people/{p.store.handle(key)}", status_code=303)
 
 
-def _refresh(request: Request, key: str) -> str:
+def pull_person(request: Request, key: str) -> str:
     """Pull the person's maps from the record into the store (as new versions where they differ)."""
     p = parts(request)
     maps = p.recorder.fetch(key[4:], session(request))
@@ -301,9 +306,11 @@ async def import_map(request: Request) -> Response:
             problems=problems,
             message=f"The file {name} has problems, so nothing was imported:",
         )
+    data = map_to_data(wmap)
+    allowed(request, person_key(data))
     p = parts(request)
-    record = p.store.create(map_to_data(wmap))
-    p.store.save(record.id, map_to_data(wmap), origin="imported")
+    record = p.store.create(data)
+    p.store.save(record.id, data, origin="imported")
     return RedirectResponse(f"/maps/{record.id}", status_code=303)
 
 

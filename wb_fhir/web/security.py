@@ -7,6 +7,10 @@ write (any method but GET, HEAD, OPTIONS) must carry the session's CSRF token, i
 sends one) of the app itself; otherwise 403 and the handler never runs. The body is read once
 here (refused beyond ``max_body``) and handed on unchanged. Every response gets the strict
 CSP and the other security headers, and is never cached.
+
+Server-to-server endpoints that authenticate each call themselves (the CDS Hooks service: a JWT
+signed by the EHR) are ``open_paths``: no session is started for them and no CSRF token asked
+of them, since no browser calls them; everything else still applies.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from wb_fhir.web.config import WebConfig
+from wb_fhir.web.config import SESSION_COOKIE, WebConfig
 from wb_fhir.web.session import Identity, Session, SessionStore
 
 Scope = MutableMapping[str, Any]
@@ -44,11 +48,20 @@ class Refused(Exception):
 class Guard:
     """Wraps the app: see the module docstring."""
 
-    def __init__(self, app: ASGIApp, config: WebConfig, sessions: SessionStore, identity: Identity) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        config: WebConfig,
+        sessions: SessionStore,
+        identity: Identity,
+        *,
+        open_paths: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.config = config
         self.sessions = sessions
         self.identity = identity
+        self.open_paths = open_paths
         self.headers = self._security_headers()
 
     def _security_headers(self) -> list[tuple[bytes, bytes]]:
@@ -60,7 +73,8 @@ class Guard:
             "cross-origin-resource-policy": "same-origin",
             "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
         }
-        if not self.config.frame_ancestors:
+        if not self.config.embedding.embedded:
+            # it cannot name an origin: with EHR origins allowed, frame-ancestors alone decides
             headers["x-frame-options"] = "DENY"
         if self.config.secure:
             headers["strict-transport-security"] = "max-age=31536000"
@@ -71,6 +85,16 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if self._open(scope["path"]):
+            try:
+                self._check_host(headers)
+                if scope["method"] not in SAFE_METHODS:
+                    receive = _replay(await self._body(receive), receive)
+            except Refused as exc:
+                await self._plain(exc.status, str(exc), scope, receive, send)
+                return
+            await self.app(scope, receive, self._with_headers(send, None, scope["path"]))
+            return
         try:
             self._check_host(headers)
             session, fresh = self._session(headers)
@@ -81,19 +105,26 @@ class Guard:
             await self._plain(exc.status, str(exc), scope, receive, send)
             return
 
-        cache = b"no-cache" if scope["path"].startswith("/static/") else b"no-store"
+        await self.app(scope, receive, self._with_headers(send, session if fresh else None, scope["path"]))
+
+    def _open(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.open_paths)
+
+    def _with_headers(self, send: Send, new_session: Session | None, path: str) -> Send:
+        """``send`` adding the security headers (and the cookie of a session started now)."""
+        cache = b"no-cache" if path.startswith("/static/") else b"no-store"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 raw = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
                 own = {k.lower() for k, _ in raw}
                 out = [h for h in self.headers if h[0] not in own] + [(b"cache-control", cache)]
-                if fresh:
-                    out.append((b"set-cookie", self._cookie(session).encode()))
+                if new_session is not None:
+                    out.append((b"set-cookie", self._cookie(new_session).encode()))
                 message["headers"] = raw + out
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        return send_with_headers
 
     def _check_host(self, headers: Headers) -> None:
         host = headers.get("host", "")
@@ -116,10 +147,7 @@ class Guard:
         return session, True
 
     def _cookie(self, session: Session) -> str:
-        parts = [f"{self.config.cookie_name}={session.id}", "Path=/", "HttpOnly", f"SameSite={self.config.same_site}"]
-        if self.config.secure:
-            parts.append("Secure")
-        return "; ".join(parts)
+        return self.config.embedding.set_cookie(SESSION_COOKIE, session.id)
 
     async def _check_write(self, scope: Scope, receive: Receive, headers: Headers, session: Session) -> Receive:
         origin = headers.get("origin")

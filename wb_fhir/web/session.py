@@ -13,7 +13,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from wb_fhir.web.launched import Launched
 
 SESSION_TTL = 12 * 3600
 """Seconds a session lives without use."""
@@ -29,6 +32,8 @@ class Session:
     """The practitioner using the app, when an identity layer knows them."""
     patient: str | None = None
     """The person the session is limited to (``nhs:...``), when launched for one."""
+    launched: Launched | None = None
+    """The SMART launch the session was opened by: the person's record and the practitioner."""
     data: dict[str, Any] = field(default_factory=dict)
     """What an identity layer keeps per session (tokens stay here, never in the browser)."""
     last_used: float = field(default_factory=time.monotonic)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from wb_fhir.errors import InputError
+from wb_fhir.sync.private_files import database_error, open_private_sqlite
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -125,18 +125,13 @@ class MapStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._lock = threading.RLock()
+        # Private whatever the umask: folder 0700, file 0600 (as the outbox).
+        self._db = open_private_sqlite(self.path, what="the map store", check_same_thread=False)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():
-                # Created readable by the owner only, before anything is written into it.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-            self._lock = threading.RLock()
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise InputError(f"cannot open the map store: {exc}", str(self.path)) from None
+        except sqlite3.Error as exc:
+            raise database_error(exc, "the map store", self.path) from None
         self._db.row_factory = sqlite3.Row
         self._salt = self._meta_salt()
 

@@ -37,12 +37,12 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from requests.auth import AuthBase
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from wb_fhir.errors import AuthError, InputError
+from wb_fhir.sync.auth import Auth, Flow
 from wb_fhir.sync.client import USER_AGENT, FhirClient, Timeouts, check_base_url, safe_url
 from wb_fhir.web.embedding import EmbeddingPolicy
 from wb_fhir.web.smart import scopes
@@ -184,7 +184,10 @@ class SmartLauncher:
 
     def client_for(self, request: Request) -> FhirClient:
         """A FHIR client for the launched session, authorised with its (refreshed) access token."""
-        sid = self._sid(request)
+        return self.session_client(self._sid(request))
+
+    def session_client(self, sid: str | None) -> FhirClient:
+        """:meth:`client_for` the session with this id (for work done away from a request)."""
         found = self.store.get(sid)
         if sid is None or found is None or found.context is None or found.tokens is None:
             raise AuthError("this browser has no SMART launch: open the app from the care record again")
@@ -497,8 +500,8 @@ class SmartLauncher:
         )
 
 
-class SessionAuth(AuthBase):
-    """Bearer auth for one SMART session: refreshes before expiry, and once after a 401 (``renew``)."""
+class SessionAuth(Auth):
+    """Bearer auth for one SMART session: refreshes before expiry, and once after a 401."""
 
     def __init__(self, launcher: SmartLauncher, sid: str) -> None:
         self._launcher = launcher
@@ -508,8 +511,12 @@ class SessionAuth(AuthBase):
         r.headers["Authorization"] = f"Bearer {self._launcher.access_token(self._sid)}"
         return r
 
-    def renew(self) -> None:
-        self._launcher.access_token(self._sid, renew=True)
+    def auth_flow(self, request: requests.PreparedRequest) -> Flow:
+        """Send with the session's token; after a 401 refresh it and send once more."""
+        response = yield self(request.copy())
+        if response.status_code == 401:
+            self._launcher.access_token(self._sid, renew=True)
+            yield self(request.copy())
 
     def __repr__(self) -> str:
         return "SessionAuth(token=***)"

@@ -29,6 +29,7 @@ RESOURCE_SCOPES_V2: tuple[str, ...] = (
     "patient/Goal.crus",
     "patient/CarePlan.crus",
     "patient/DocumentReference.cru",
+    "patient/ServiceRequest.crus",
     "patient/Provenance.c",
     "user/Practitioner.r",
 )

@@ -594,6 +594,12 @@ function moveTo(id, ring, lost) {
   }, lost ? `${c.label} is now among the lost connections.` : `${c.label} moved to ring ${ring}, ${ringName(ring)}.`);
 }
 
+function confirmConnection(id) {
+  const c = connections().find((x) => x.id === id);
+  if (!c) return;
+  commit((d) => { delete d.connections.find((y) => y.id === id).confirmed; }, `${c.label} confirmed with the person.`);
+}
+
 function removeConnection(id) {
   const c = connections().find((x) => x.id === id);
   commit((d) => {
@@ -616,6 +622,7 @@ function describeConnection(c) {
   ];
   if (c.frequency) parts.push((FREQUENCY[c.frequency] || c.frequency).toLowerCase());
   if (c.status && c.status !== "current") parts.push((STATUS[c.status] || c.status).toLowerCase());
+  if (c.confirmed === false) parts.push("from the care record, not yet confirmed with the person");
   return parts.join("; ");
 }
 
@@ -629,6 +636,9 @@ function renderConnections() {
         el("span", { class: "item-title", text: c.label }), " ",
         el("span", { class: "item-meta", text: describeConnection(c) }),
         el("span", { class: "item-actions" },
+          ...(c.confirmed === false ? [el("button", {
+            type: "button", dataset: { focusKey: `conn:${c.id}:confirm` }, onclick: () => confirmConnection(c.id),
+          }, "Confirm", hidden(` ${c.label}`))] : []),
           el("button", { type: "button", dataset: { focusKey: `conn:${c.id}:edit` }, onclick: () => editConnection(c.id) },
             "Change", hidden(` ${c.label}`)),
           el("button", {

@@ -7,6 +7,7 @@ every type, so one call exercises everything the layout must handle.
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 from wb_fhir.model import Connection, Practitioner, Subject, Tie, WellbeingMap
@@ -57,4 +58,46 @@ def generated_map(size: int, *, rings: int = 3) -> WellbeingMap:
         rings=("Inner circle", "Middle", "Wider network", "Outer", "Further", "Furthest")[:rings],
         connections=tuple(connections),
         ties=tuple(ties),
+    )
+
+
+def random_map(seed: int, size: int, *, ties: int | None = None, rings: int = 3) -> WellbeingMap:
+    """A map of ``size`` connections with kinds, rings, statuses and ties drawn at random from
+    ``seed`` (about one tie per connection unless ``ties`` says otherwise; duplicates and
+    self-ties skipped)."""
+    rng = random.Random(seed)
+    connections = []
+    for n in range(size):
+        kind = rng.choice(tuple(Kind))
+        category = rng.choice(CATEGORIES_BY_KIND[kind])
+        practitioner = kind is Kind.PERSON and category is Category.PRACTITIONER
+        words = rng.sample(_WORDS, rng.choice((1, 1, 2, 3)))
+        connections.append(
+            Connection(
+                id=f"r{n}",
+                kind=kind,
+                label=" ".join(words).capitalize(),
+                category=category,
+                ring=rng.randint(1, rings),
+                impact=rng.choice(tuple(Impact)),
+                status=rng.choice(_STATUSES),
+                roles=(rng.choice(tuple(Role)),) if practitioner else (),
+            )
+        )
+    wanted = size if ties is None else ties
+    made: dict[tuple[str, str], Tie] = {}
+    for _ in range(wanted * 4):
+        if len(made) >= wanted or size < 2:
+            break
+        a, b = rng.sample(connections, 2)
+        tie_type = rng.choice(tuple(TieType))
+        starts, ends = TIE_RULES[tie_type]
+        if a.kind in starts and b.kind in ends and (a.id, b.id) not in made and (b.id, a.id) not in made:
+            made[(a.id, b.id)] = Tie(a.id, b.id, tie_type)
+    return WellbeingMap(
+        subject=Subject(nhs_number="9434765919", display=f"Random person ({seed})"),
+        date=date(2026, 2, 1),
+        rings=("Inner circle", "Middle", "Wider network", "Outer", "Further", "Furthest")[:rings],
+        connections=tuple(connections),
+        ties=tuple(made.values()),
     )
