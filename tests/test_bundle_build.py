@@ -82,4 +82,4 @@ def test_the_drawings_a_push_offers_are_the_renderers_formats():
     from wb_fhir.bundles import DRAWINGS
     from wb_fhir.render import FORMATS
 
-    assert DRAWINGS == tuple(FORMATS)
+    assert tuple(FORMATS) == DRAWINGS

@@ -10,8 +10,6 @@ The names load on first use (:mod:`wb_fhir._lazy`): building a Bundle never load
 FHIRPath engine of SDC extraction, nor extraction the Bundle code.
 """
 
-from __future__ import annotations
-
 from wb_fhir import _lazy
 
 TYPE_CHECKING = False

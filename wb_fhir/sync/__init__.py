@@ -3,8 +3,6 @@
 The names load on first use (:mod:`wb_fhir._lazy`): the outbox alone never loads the HTTP client.
 """
 
-from __future__ import annotations
-
 from wb_fhir import _lazy
 
 TYPE_CHECKING = False
