@@ -1,5 +1,5 @@
 """``python -m wb_fhir``: the same as the ``wb-fhir`` command."""
 
-from wb_fhir.cli import main
+from wb_fhir.cli import run
 
-main(prog_name="wb-fhir")
+run()

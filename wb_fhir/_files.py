@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +93,8 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
         raise InputError("is a folder: name a file to write", shown(path))
     if not folder.is_dir():
         raise InputError("the folder to write into does not exist", shown(path))
+    import tempfile  # only commands that write pay for it (start-up)
+
     try:
         # mkstemp creates the file 0600 whatever the umask; the rename keeps that mode
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name[:40]}.", suffix=".tmp")

@@ -8,15 +8,18 @@ given) and ``wb_fhir.sync`` sends Bundles without drawing; the command line (``b
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wb_fhir.errors import InputError
-from wb_fhir.fhir import transaction_bundle
-from wb_fhir.model import WellbeingMap
-from wb_fhir.render import FORMATS, Rendering, renderings
 
-DRAWINGS = tuple(FORMATS)
-"""The formats a map can be drawn in for its DocumentReference, all of them by default."""
+if TYPE_CHECKING:
+    from wb_fhir.model import WellbeingMap
+    from wb_fhir.render import Rendering
+
+DRAWINGS = ("svg", "png", "pdf")
+"""The formats a map can be drawn in for its DocumentReference, all of them by default: the
+renderer's (``wb_fhir.render.FORMATS``, a test checks), named here so that a command's options
+do not load the renderer."""
 
 
 def parse_drawings(text: str) -> tuple[str, ...]:
@@ -34,6 +37,8 @@ def drawings(wmap: WellbeingMap, formats: Sequence[str] = DRAWINGS) -> list[Rend
     """The map drawn in these formats, titled for a DocumentReference (none: nothing is drawn)."""
     if not formats:
         return []
+    from wb_fhir.render import renderings  # cairo loads only when something is drawn
+
     return renderings(wmap, formats=formats)
 
 
@@ -44,5 +49,7 @@ def map_bundle(
 
     ``asset_names`` (``{asset id: name}``) lets the CarePlan name the assets sign-posted to.
     """
+    from wb_fhir.fhir import transaction_bundle
+
     bundle: dict[str, Any] = transaction_bundle(wmap, attachments=drawings(wmap, formats), asset_names=asset_names)
     return bundle

@@ -11,8 +11,10 @@ within the limits of :mod:`wb_fhir.limits`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from wb_fhir.terminology import (
     CANONICAL,
@@ -30,12 +32,23 @@ from wb_fhir.terminology import (
 
 DEFAULT_RINGS: tuple[str, ...] = ("Inner circle", "Middle", "Wider network")
 
-_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, CANONICAL)
+_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, CANONICAL).bytes
 
 
+@lru_cache(maxsize=16384)
 def stable_uuid(*parts: str) -> str:
-    """A UUID that is always the same for the same parts (used for business identifiers)."""
-    return str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join(parts)))
+    """A UUID that is always the same for the same parts (used for business identifiers).
+
+    ``str(uuid.uuid5(namespace, "\x1f".join(parts)))``, written out: a map of a thousand
+    connections needs thousands of them, and the UUID object is most of their cost. The same
+    identifier is asked for several times while one map is mapped (a connection's Observation,
+    the ties that point at it, the summary that lists it), so recent ones are remembered.
+    """
+    digest = bytearray(hashlib.sha1(_ID_NAMESPACE + "\x1f".join(parts).encode("utf-8")).digest()[:16])  # noqa: S324 - RFC 4122 name-based UUID
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True)
@@ -181,10 +194,15 @@ class WellbeingMap:
 
     def connection(self, connection_id: str) -> Connection:
         """The connection with this id (KeyError if there is none)."""
+        return self._connections_by_id[connection_id]
+
+    @cached_property
+    def _connections_by_id(self) -> dict[str, Connection]:
+        # ties, goals and sign-posts look their connections up: by index, not by a scan each
+        by_id: dict[str, Connection] = {}
         for c in self.connections:
-            if c.id == connection_id:
-                return c
-        raise KeyError(connection_id)
+            by_id.setdefault(c.id, c)  # the first, as a scan would find
+        return by_id
 
     def goal(self, goal_id: str) -> Goal:
         """The goal with this id (KeyError if there is none)."""

@@ -52,6 +52,11 @@ OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation
 CARE_PLAN_DOCUMENT_TYPE = (SNOMED, "734163000", "Care plan")
 OBSERVATION_CATEGORIES = ("social-history", "survey")
 
+SMART_BACKEND_SCOPE = "system/*.rs system/*.cu"
+"""The scopes a SMART Backend Services client asks for unless told otherwise."""
+SMART_SIGNING_ALGORITHMS = ("RS384", "ES384")
+"""The algorithms SMART Backend Services requires servers to support for client assertions."""
+
 
 # --- the project's codes ---------------------------------------------------------------
 
@@ -424,7 +429,8 @@ def concept(value: StrEnum) -> Concept:
 
 def display(value: StrEnum) -> str:
     """The human display of one code."""
-    return concept(value).display
+    # straight from the table (no Concept made): every Coding of every Bundle comes here
+    return _CONCEPTS[type(value)][value._value_][0]
 
 
 def concepts() -> list[Concept]:

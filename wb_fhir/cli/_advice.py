@@ -13,6 +13,7 @@ ADVICE: dict[str, str] = {
     "nhs_number": "check the NHS number given with --patient",
     "outbox_damaged": "'wb-fhir outbox check' says what is wrong; 'wb-fhir outbox check --repair' moves the damaged "
     "file aside (nothing is deleted) and starts a new outbox with all that can still be read",
+    "race": "push again, or run 'wb-fhir outbox flush': it is checked afresh and sent",
     "smart_client_id": "give the client id with --smart-client-id",
     "smart_key_mode": "make the key readable by its owner only (chmod 600 KEY), or give --allow-shared-key",
     "smart_kid": "give the key id with --smart-kid",

@@ -10,7 +10,6 @@ import click
 
 from wb_fhir.bundles import DRAWINGS, parse_drawings
 from wb_fhir.errors import InputError
-from wb_fhir.mapfile import nhs_number_valid
 
 map_paths = click.argument("maps", nargs=-1, required=True, type=click.Path(path_type=str))
 
@@ -18,6 +17,8 @@ map_paths = click.argument("maps", nargs=-1, required=True, type=click.Path(path
 def _nhs_number(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
+    from wb_fhir.mapfile import nhs_number_valid
+
     number = value.replace(" ", "")
     if not nhs_number_valid(number):
         raise click.BadParameter("not a valid NHS number (ten digits with a modulus 11 check digit)")

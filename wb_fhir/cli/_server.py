@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from wb_fhir.errors import InputError
-from wb_fhir.sync._config import MIB, Deadline, Limits
-from wb_fhir.sync.auth import ALGORITHMS, DEFAULT_SCOPE, BearerAuth, SmartBackendAuth, SmartKey, read_private_key
-from wb_fhir.sync.client import FhirClient, Timeouts, check_base_url
+from wb_fhir.sync._config import MIB, Deadline, Limits, Timeouts
+from wb_fhir.terminology import SMART_BACKEND_SCOPE, SMART_SIGNING_ALGORITHMS
+
+if TYPE_CHECKING:
+    from wb_fhir.sync.client import FhirClient
 
 LIMITS = Limits()
 COMMAND_DEADLINE = 3600.0
@@ -46,7 +48,7 @@ def server_options(
             click.option(
                 "--smart-alg",
                 envvar="WB_FHIR_SMART_ALG",
-                type=click.Choice(ALGORITHMS),
+                type=click.Choice(SMART_SIGNING_ALGORITHMS),
                 default="RS384",
                 show_default=True,
                 help="Signing algorithm of the SMART key.",
@@ -57,7 +59,11 @@ def server_options(
                 help="Token endpoint (default: from the server's .well-known/smart-configuration).",
             ),
             click.option(
-                "--smart-scope", envvar="WB_FHIR_SMART_SCOPE", default=DEFAULT_SCOPE, show_default=True, help="Scopes."
+                "--smart-scope",
+                envvar="WB_FHIR_SMART_SCOPE",
+                default=SMART_BACKEND_SCOPE,
+                show_default=True,
+                help="Scopes.",
             ),
             click.option(
                 "--timeout",
@@ -149,6 +155,9 @@ def make_client(opts: dict[str, Any]) -> FhirClient | None:
     server = opts.get("server")
     if not server:
         return None
+    from wb_fhir.sync.auth import BearerAuth, SmartBackendAuth, SmartKey, read_private_key
+    from wb_fhir.sync.client import FhirClient, check_base_url
+
     insecure = bool(opts.get("allow_insecure_http"))
     base = check_base_url(server, allow_insecure_http=insecure)
     timeouts = request_timeouts(opts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,7 +17,10 @@ from wb_fhir.cli._server import collect_server_options, make_client, needs_clien
 from wb_fhir.errors import InputError, Problem, ServerError
 from wb_fhir.fhir import extract_map, populate_from_server, questionnaire_response_of
 from wb_fhir.mapfile import load_fhir_data, load_map, save_map
-from wb_fhir.sync.client import FhirClient
+from wb_fhir.sync.scrub import printable
+
+if TYPE_CHECKING:
+    from wb_fhir.sync.client import FhirClient
 
 
 @click.command()
@@ -109,9 +112,10 @@ def populate(patient: str, output: str, when: datetime | None, force: bool, opts
     if out.exists() and not force:
         raise InputError("already exists (use --force to overwrite it)", str(out))
     on = when.date() if when is not None else date.today()
-    result = populate_from_server(needs_client(opts), patient, on)
+    client = needs_client(opts)
+    result = populate_from_server(client, patient, on)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {printable(client.scrub(warning))}", err=True)
     atomic_write(out, (json.dumps(result.response, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     if result.started_from is None:
         click.echo(f"wrote {out}: response of {on} with {result.added} connection(s) to confirm with the person")

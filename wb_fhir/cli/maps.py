@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from wb_fhir._files import atomic_write, json_chunks, shown
-from wb_fhir._resources import data_dir
-from wb_fhir.assets import assets_from_data, is_asset_directory, load_assets
+from wb_fhir._files import shown
 from wb_fhir.cli._common import map_paths
 from wb_fhir.errors import InputError
-from wb_fhir.mapfile import iter_map_files, load_data, load_map, map_from_data
-from wb_fhir.measures import NetworkMeasures, measure
-from wb_fhir.model import WellbeingMap
+from wb_fhir.mapfile import iter_map_files, load_data, map_from_data
+from wb_fhir.measures import measure
 from wb_fhir.terminology import Kind, Status
+
+if TYPE_CHECKING:
+    from wb_fhir.measures import NetworkMeasures
+    from wb_fhir.model import WellbeingMap
 
 
 @click.command()
@@ -33,7 +35,12 @@ def validate(maps: tuple[str, ...], as_json: bool, assets_file: str | None) -> N
 
     Exits 2 when any file has a problem.
     """
-    assets = load_assets(assets_file).ids if assets_file else None
+    if assets_file:
+        from wb_fhir.assets import load_assets
+
+        assets = load_assets(assets_file).ids
+    else:
+        assets = None
     report = []
     for path in iter_map_files(maps):
         try:
@@ -66,8 +73,12 @@ def validate(maps: tuple[str, ...], as_json: bool, assets_file: str | None) -> N
 
 def _check_file(path: Path, assets: frozenset[str] | None) -> str:
     data = load_data(path)
-    if is_asset_directory(data):
-        return f"community asset directory, {len(assets_from_data(data, shown(path)).assets)} asset(s)"
+    if isinstance(data, dict) and "assets" in data:
+        # perhaps an asset directory: only then load that code (a map is checked without it)
+        from wb_fhir.assets import assets_from_data, is_asset_directory
+
+        if is_asset_directory(data):
+            return f"community asset directory, {len(assets_from_data(data, shown(path)).assets)} asset(s)"
     return _one_line(map_from_data(data, source=shown(path), assets=assets))
 
 
@@ -127,8 +138,12 @@ def demo(output: Path | None) -> None:
     its FHIR transaction Bundle (the drawings attached), and the review pair's summary as
     HTML and PDF.
     """
+    from wb_fhir._files import atomic_write, json_chunks
+    from wb_fhir._resources import data_dir
+    from wb_fhir.assets import is_asset_directory, load_assets
     from wb_fhir.bundles import drawings
     from wb_fhir.fhir import transaction_bundle
+    from wb_fhir.mapfile import load_map
     from wb_fhir.review.compare import compare_pair
     from wb_fhir.review.summary import html_to_pdf, review_html
     from wb_fhir.review.text import format_changes

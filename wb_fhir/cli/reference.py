@@ -23,8 +23,10 @@ def _walk(command: click.Command, parent: click.Context | None, name: str) -> li
     path = ctx.command_path
     parts = [f"### `{path}`\n\n```text\n{command.get_help(ctx)}\n```\n"]
     if isinstance(command, click.Group):
-        for sub_name in sorted(command.commands):
-            parts += _walk(command.commands[sub_name], ctx, sub_name)
+        for sub_name in sorted(command.list_commands(ctx)):
+            sub = command.get_command(ctx, sub_name)
+            assert sub is not None
+            parts += _walk(sub, ctx, sub_name)
     return parts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,12 +15,9 @@ from wb_fhir.cli._common import patient_option
 from wb_fhir.cli._server import collect_server_options, needs_client, server_options
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.mapfile import dumps_map, load_map
-from wb_fhir.model import WellbeingMap
-from wb_fhir.review.carry import carry_forward
-from wb_fhir.review.compare import compare_pair
-from wb_fhir.review.prefill import prefill as draft_from_record
-from wb_fhir.review.summary import html_to_pdf, review_html
-from wb_fhir.review.text import format_changes
+
+if TYPE_CHECKING:
+    from wb_fhir.model import WellbeingMap
 
 
 def _load_all(paths: tuple[str, ...]) -> list[WellbeingMap]:
@@ -47,6 +44,9 @@ def _with_source(exc: InputError) -> list[Problem]:
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 def diff(old: str, new: str, as_json: bool) -> None:
     """Show what changed between two maps of the same person (oldest first, whatever the order given)."""
+    from wb_fhir.review.compare import compare_pair
+    from wb_fhir.review.text import format_changes
+
     a, b = _load_all((old, new))
     changes = compare_pair(a, b, names=(old, new))
     if as_json:
@@ -112,6 +112,8 @@ def review_summary(maps: tuple[str, ...], output: str, force: bool, assets_file:
     wb-fhir review OLD.yaml NEW.yaml -o summary.html   (or 'review summary ...')
     wb-fhir review OLD.yaml NEW.yaml -o summary.pdf    the same, printable on A4
     """
+    from wb_fhir.review.summary import html_to_pdf, review_html
+
     if len(maps) < 2:
         raise click.UsageError("a review needs at least two maps: review OLD NEW [MORE...] -o OUT.html")
     out = Path(output)
@@ -133,6 +135,8 @@ def review_summary(maps: tuple[str, ...], output: str, force: bool, assets_file:
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 def review_start(previous: str, output: str, when: str | None, force: bool) -> None:
     """Write the next map, pre-filled from PREVIOUS (same ids, open goals and sign-posts)."""
+    from wb_fhir.review.carry import carry_forward
+
     out = Path(output)
     if out.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise InputError("the next map is written as .yaml, .yml or .json", output)
@@ -162,6 +166,8 @@ def prefill(patient: str, output: str, when: str | None, force: bool, opts: dict
     connections to confirm with the person. When the record holds a map already, the newest
     is carried forward (as 'review start' does) and only the people it lacks are added.
     """
+    from wb_fhir.review.prefill import prefill as draft_from_record
+
     out = Path(output)
     if out.suffix.lower() not in (".yaml", ".yml", ".json"):
         raise InputError("the draft map is written as .yaml, .yml or .json", output)

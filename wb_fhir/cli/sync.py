@@ -5,25 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Iterator
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from wb_fhir._files import atomic_write
-from wb_fhir.bundles import map_bundle
 from wb_fhir.cli._advice import with_advice
 from wb_fhir.cli._common import drawing_options, map_paths, patient_option
 from wb_fhir.cli._server import collect_server_options, make_client, needs_client, server_options
 from wb_fhir.errors import InputError
-from wb_fhir.mapfile import iter_map_files, load_map
-from wb_fhir.sync.check import WRITES_NOT_ALLOWED, Outcome, junit_xml, run_checks
-from wb_fhir.sync.client import FhirClient
 from wb_fhir.sync.outbox import DAMAGED, Item, Outbox, repair
-from wb_fhir.sync.pull import pull as pull_person
-from wb_fhir.sync.push import FlushReport, flush
 from wb_fhir.sync.scrub import printable
+
+if TYPE_CHECKING:
+    from wb_fhir.sync.client import FhirClient
+    from wb_fhir.sync.push import FlushReport
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,73 @@ def _report_flush(report: FlushReport, outbox: Outbox, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _flush_with_progress(client: FhirClient, outbox: Outbox, force: bool, only: list[int] | None) -> FlushReport:
-    count = len([i for i in outbox.pending() if only is None or i.id in only])
-    if count <= 1:
-        return flush(client, outbox, force=force, only=only)
-    with click.progressbar(length=count, label="pushing maps", file=sys.stderr) as bar:
+class _Progress:
+    """A bar with the count, the rate and the time left, on a terminal only (a log or a pipe gets nothing)."""
 
-        def advance(_item: Item) -> None:
-            bar.update(1)
+    def __init__(self, total: int, label: str) -> None:
+        self._start = time.monotonic()
+        self._done = 0
+        self._bar = (
+            click.progressbar(
+                length=total,
+                label=label,
+                file=sys.stderr,
+                show_eta=True,
+                show_pos=True,
+                item_show_func=lambda rate: rate,
+            )
+            if total > 1 and sys.stderr.isatty()
+            else None
+        )
 
-        return flush(client, outbox, force=force, only=only, progress=advance)
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def step(self, _item: object = None) -> None:
+        self._done += 1
+        if self._bar is not None:
+            elapsed = max(time.monotonic() - self._start, 1e-6)
+            self._bar.update(1, f"{self._done / elapsed:.1f} maps/s")
+
+
+def _flush_with_progress(
+    client: FhirClient,
+    outbox: Outbox,
+    opts: dict[str, Any],
+    force: bool,
+    jobs: int,
+    items: Iterator[int] | None = None,
+    total: int | None = None,
+) -> FlushReport:
+    from wb_fhir.sync.push import flush
+
+    count = outbox.count() if total is None else total
+    with _Progress(count, "pushing maps") as bar:
+        return flush(
+            client,
+            outbox,
+            force=force,
+            progress=bar.step,
+            jobs=min(jobs, max(count, 1)),
+            connect=lambda: needs_client(opts),
+            items=items,
+        )
+
+
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    envvar="WB_FHIR_JOBS",
+    help="Transactions sent at once (one person's maps always go one after another, in order).",
+)
 
 
 @click.command()
@@ -81,37 +139,55 @@ def _flush_with_progress(client: FhirClient, outbox: Outbox, force: bool, only: 
 @server_options()
 @click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed (after checking!).")
 @drawing_options
+@jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @collect_server_options
-def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, formats: tuple[str, ...], as_json: bool) -> None:
+def push(
+    maps: tuple[str, ...], opts: dict[str, Any], force: bool, formats: tuple[str, ...], jobs: int, as_json: bool
+) -> None:
     """Push maps (files or folders) to the FHIR server, through the outbox.
 
     Each map is stored in the outbox first, then sent as one transaction (with anything
     already waiting there, oldest first). Without a server the maps wait in the outbox.
+    Maps are read, drawn, stored and sent one at a time (--jobs at once), so memory stays
+    the same for ten maps or ten thousand.
     """
-    loaded = []
+    from wb_fhir.bundles import map_bundle
+    from wb_fhir.mapfile import iter_map_files, load_map
+
+    paths = list(iter_map_files(maps))
     problems: list[str] = []
-    for path in iter_map_files(maps):
+    for path in paths:  # every file checked before one is queued: bad input queues nothing
         try:
-            loaded.append(load_map(path))
+            load_map(path)
         except InputError as exc:
             problems.append(str(exc))
     if problems:
         raise InputError("\n".join(problems))
-    if not loaded:
+    if not paths:
         raise InputError("no map files found in the paths given")
     client = make_client(opts)
     with Outbox(opts["outbox_path"]) as outbox:
-        items = [
-            outbox.add(map_bundle(wmap, formats), map_id=wmap.id, map_date=wmap.date.isoformat()) for wmap in loaded
-        ]
+
+        def queued() -> Iterator[int]:
+            for path in paths:
+                wmap = load_map(path)
+                yield outbox.store(map_bundle(wmap, formats), map_id=wmap.id, map_date=wmap.date.isoformat())
+
         if client is None:
+            with _Progress(len(paths), "storing maps in the outbox") as bar:
+                for _ in queued():
+                    bar.step()
             click.echo(
-                f"no FHIR server configured: {len(items)} map(s) stored in the outbox {outbox.path}; "
+                f"no FHIR server configured: {len(paths)} map(s) stored in the outbox {outbox.path}; "
                 "they wait there until 'wb-fhir outbox flush --server URL'"
             )
             return
-        _report_flush(_flush_with_progress(client, outbox, force, None), outbox, as_json)
+        waiting = outbox.pending_ids()
+        report = _flush_with_progress(
+            client, outbox, opts, force, jobs, chain(waiting, queued()), total=len(waiting) + len(paths)
+        )
+        _report_flush(report, outbox, as_json)
 
 
 @click.command()
@@ -122,6 +198,8 @@ def push(maps: tuple[str, ...], opts: dict[str, Any], force: bool, formats: tupl
 @collect_server_options
 def pull(patient: str, output: Path, since: datetime | None, opts: dict[str, Any]) -> None:
     """Pull every map of a person, their plan and goals from the FHIR server into a folder."""
+    from wb_fhir.sync.pull import pull as pull_person
+
     client = needs_client(opts)
     with Outbox(opts["outbox_path"]) as outbox:
         report = pull_person(client, outbox, patient, output, since=since.date() if since else None)
@@ -185,16 +263,17 @@ def outbox_list(outbox_path: Path | None, show_personal: bool, as_json: bool) ->
 @outbox.command("flush")
 @server_options()
 @click.option("--force", is_flag=True, help="Overwrite a plan or goals someone else changed.")
+@jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @collect_server_options
-def outbox_flush(opts: dict[str, Any], force: bool, as_json: bool) -> None:
+def outbox_flush(opts: dict[str, Any], force: bool, jobs: int, as_json: bool) -> None:
     """Send everything pending, oldest first."""
     client = needs_client(opts)
     with Outbox(opts["outbox_path"]) as box:
-        if not box.pending() and not box.quarantined:
+        if not box.count() and not box.quarantined:
             click.echo("nothing pending in the outbox")
             return
-        _report_flush(_flush_with_progress(client, box, force, None), box, as_json)
+        _report_flush(_flush_with_progress(client, box, opts, force, jobs), box, as_json)
 
 
 @outbox.command("retry")
@@ -274,6 +353,7 @@ def check(
 ) -> None:
     """Check whether a FHIR server can carry wb_fhir; exits 1 when a check fails."""
     from wb_fhir.conformance.packages import wb_fhir_package
+    from wb_fhir.sync.check import WRITES_NOT_ALLOWED, Outcome, junit_xml, run_checks
 
     client = needs_client(opts)
     ours = wb_fhir_package()

@@ -16,12 +16,14 @@ from typing import Any
 
 from wb_fhir.fhir.references import (
     JSON,
+    Key,
     Linker,
     coding,
     concept,
     connection_key,
     connection_series_key,
     meta,
+    practitioner_ref,
     questionnaire_response_key,
     summary_key,
     tie_key,
@@ -63,13 +65,9 @@ def _base(wmap: WellbeingMap, linker: Linker, profile: Profile, code: Observatio
         "subject": linker.subject(wmap.subject),
         "effectiveDateTime": wmap.date.isoformat(),
     }
-    # a practitioner without a FHIR id is still named (display only): who was there matters
-    performers = [
-        {"reference": p.fhir_id, "display": p.display} if p.fhir_id else {"display": p.display}
-        for p in wmap.practitioners
-    ]
-    if performers:
-        obs["performer"] = performers
+    if wmap.practitioners:
+        # a practitioner without a FHIR id is still named (display only): who was there matters
+        obs["performer"] = [practitioner_ref(p) for p in wmap.practitioners]
     return obs
 
 
@@ -95,14 +93,14 @@ def impact_concept(impact: Impact) -> JSON:
     return {"coding": [c]}
 
 
-def connection_observation(wmap: WellbeingMap, c: Connection, linker: Linker) -> JSON:
-    """The Observation of one connection at the time of the map."""
+def connection_observation(wmap: WellbeingMap, c: Connection, linker: Linker, source: Key | None = None) -> JSON:
+    """The Observation of one connection at the time of the map (``source``: the map's QuestionnaireResponse)."""
     obs = _base(wmap, linker, Profile.CONNECTION, ObservationCode.CONNECTION)
     obs["identifier"] = [connection_key(wmap, c).identifier(), connection_series_key(wmap, c.id).identifier()]
     obs["valueCodeableConcept"] = impact_concept(c.impact)
     if c.fhir_id:
         obs["focus"] = [{"reference": c.fhir_id}]
-    obs["derivedFrom"] = [linker.ref(questionnaire_response_key(wmap))]
+    obs["derivedFrom"] = [linker.ref(source or questionnaire_response_key(wmap))]
     components = [
         _component(ObservationCode.CONNECTION_ID, c.id),
         _component(ObservationCode.CONNECTION_KIND, c.kind),
@@ -120,7 +118,7 @@ def connection_observation(wmap: WellbeingMap, c: Connection, linker: Linker) ->
     return obs
 
 
-def tie_observation(wmap: WellbeingMap, t: Tie, linker: Linker) -> JSON:
+def tie_observation(wmap: WellbeingMap, t: Tie, linker: Linker, source: Key | None = None) -> JSON:
     """The Observation of a tie between two connections."""
     obs = _base(wmap, linker, Profile.TIE, ObservationCode.TIE)
     obs["identifier"] = [tie_key(wmap, t).identifier()]
@@ -129,23 +127,23 @@ def tie_observation(wmap: WellbeingMap, t: Tie, linker: Linker) -> JSON:
         linker.ref(connection_key(wmap, wmap.connection(t.to_id))),
     ]
     obs["valueCodeableConcept"] = concept(t.type)
-    obs["derivedFrom"] = [linker.ref(questionnaire_response_key(wmap))]
+    obs["derivedFrom"] = [linker.ref(source or questionnaire_response_key(wmap))]
     obs["component"] = [_component(ObservationCode.TIE_FROM, t.from_id), _component(ObservationCode.TIE_TO, t.to_id)]
     return obs
 
 
-def time_at_home_observation(wmap: WellbeingMap, linker: Linker) -> JSON | None:
+def time_at_home_observation(wmap: WellbeingMap, linker: Linker, source: Key | None = None) -> JSON | None:
     """Share of the waking day spent at home, or None when the map has none."""
     if wmap.time_at_home is None:
         return None
     obs = _base(wmap, linker, Profile.TIME_AT_HOME, ObservationCode.TIME_AT_HOME)
     obs["identifier"] = [time_at_home_key(wmap).identifier()]
     obs["valueQuantity"] = percent(wmap.time_at_home)
-    obs["derivedFrom"] = [linker.ref(questionnaire_response_key(wmap))]
+    obs["derivedFrom"] = [linker.ref(source or questionnaire_response_key(wmap))]
     return obs
 
 
-def summary_observation(wmap: WellbeingMap, linker: Linker) -> JSON:
+def summary_observation(wmap: WellbeingMap, linker: Linker, source: Key | None = None) -> JSON:
     """The network summary: measures of the whole map, with every other Observation as member."""
     m = measure(wmap)
     obs = _base(wmap, linker, Profile.NETWORK_SUMMARY, ObservationCode.NETWORK_SUMMARY)
@@ -156,7 +154,7 @@ def summary_observation(wmap: WellbeingMap, linker: Linker) -> JSON:
         members.append(linker.ref(time_at_home_key(wmap)))
     if members:
         obs["hasMember"] = members
-    obs["derivedFrom"] = [linker.ref(questionnaire_response_key(wmap))]
+    obs["derivedFrom"] = [linker.ref(source or questionnaire_response_key(wmap))]
     figures: list[tuple[ObservationCode, Any]] = [
         (ObservationCode.SIZE_PERSON, m.by_kind[Kind.PERSON]),
         (ObservationCode.SIZE_PLACE, m.by_kind[Kind.PLACE]),
@@ -178,12 +176,13 @@ def summary_observation(wmap: WellbeingMap, linker: Linker) -> JSON:
 def observations(wmap: WellbeingMap, linker: Linker | None = None) -> list[JSON]:
     """Every Observation of a map: connections, ties, time at home, then the summary."""
     linker = linker or Linker()
-    out = [connection_observation(wmap, c, linker) for c in wmap.connections]
-    out += [tie_observation(wmap, t, linker) for t in wmap.ties]
-    home = time_at_home_observation(wmap, linker)
+    source = questionnaire_response_key(wmap)
+    out = [connection_observation(wmap, c, linker, source) for c in wmap.connections]
+    out += [tie_observation(wmap, t, linker, source) for t in wmap.ties]
+    home = time_at_home_observation(wmap, linker, source)
     if home is not None:
         out.append(home)
-    out.append(summary_observation(wmap, linker))
+    out.append(summary_observation(wmap, linker, source))
     return out
 
 

@@ -22,7 +22,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from wb_fhir.errors import InputError, Problem
-from wb_fhir.fhir.extract import extract_map
 from wb_fhir.fhir.questionnaire_response import questionnaire_response
 from wb_fhir.fhir.references import Search
 from wb_fhir.model import Subject, WellbeingMap
@@ -131,6 +130,10 @@ def populate_from_server(client: FhirClient, nhs_number: str, on: date, question
     latest_map: WellbeingMap | None = None
     warnings: tuple[str, ...] = ()
     if latest is not None:
+        # Here, not at the top: ``populate`` is bound when wb_fhir.fhir loads (the name is its
+        # module's), and building a Bundle must not load map extraction.
+        from wb_fhir.fhir.extract import extract_map
+
         where = f"QuestionnaireResponse/{latest.get('id')}"
         extracted = extract_map(latest, source=where)
         latest_map, warnings = extracted.map, tuple(f"{where}: {w}" for w in extracted.warnings)

@@ -10,8 +10,10 @@ so the same mapping code serves both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Union
 from urllib.parse import quote
 
@@ -102,8 +104,17 @@ class Search:
     @property
     def url(self) -> str:
         """``Type?name=value&...``: the search as a relative URL (a conditional reference or update)."""
-        query = "&".join(f"{name}={quote(value, safe=':/|,.-_')}" for name, value in self.params)
+        query = "&".join(f"{name}={_url_value(value)}" for name, value in self.params)
         return f"{self.resource_type}?{query}" if query else self.resource_type
+
+
+_URL_SAFE = ":/|,.-_"
+_NEEDS_NO_QUOTING = re.compile(r"[A-Za-z0-9:/|,.\-_~]*")
+
+
+def _url_value(value: str) -> str:
+    """A parameter value as it goes in a URL (most are identifiers that need no quoting)."""
+    return value if _NEEDS_NO_QUOTING.fullmatch(value) else quote(value, safe=_URL_SAFE)
 
 
 def _param_text(value: ParamValue) -> str:
@@ -124,7 +135,7 @@ class Key:
 
     @property
     def system(self) -> str:
-        return identifier_system(self.kind)
+        return _SYSTEMS[self.kind]
 
     @property
     def token(self) -> Token:
@@ -132,7 +143,7 @@ class Key:
         return Token(self.system, self.value)
 
     def identifier(self) -> JSON:
-        return self.token.identifier()
+        return {"system": _SYSTEMS[self.kind], "value": self.value}
 
     @property
     def full_url(self) -> str:
@@ -145,8 +156,11 @@ class Key:
 
     @property
     def conditional_url(self) -> str:
-        """The search that finds this resource: ``Type?identifier=system|value``."""
-        return self.search.url
+        """The search that finds this resource: ``Type?identifier=system|value`` (:attr:`search` as a URL)."""
+        return f"{self.resource_type}?identifier={_url_value(f'{_SYSTEMS[self.kind]}|{self.value}')}"
+
+
+_SYSTEMS = {kind: identifier_system(kind) for kind in IdentifierKind}
 
 
 # --- the keys of one map's resources -------------------------------------------------------
@@ -234,14 +248,20 @@ class Linker:
         if subject.fhir_id:
             out["reference"] = subject.fhir_id
         elif self.in_bundle and subject.nhs_number:
-            out["reference"] = Search("Patient").where(identifier=nhs_number_token(subject.nhs_number)).url
+            out["reference"] = _patient_by_nhs_number(subject.nhs_number)
         if subject.nhs_number and (subject.fhir_id or not self.in_bundle):
-            out["identifier"] = nhs_number_token(subject.nhs_number).identifier()
+            out["identifier"] = {"system": NHS_NUMBER_SYSTEM, "value": subject.nhs_number}
         if subject.display:
             out["display"] = subject.display
         if "reference" not in out:
             out["type"] = "Patient"
         return out
+
+
+@lru_cache(maxsize=256)
+def _patient_by_nhs_number(nhs_number: str) -> str:
+    # every resource of a map names the person: the search URL once, not once per resource
+    return Search("Patient").where(identifier=nhs_number_token(nhs_number)).url
 
 
 def practitioner_ref(p: Practitioner) -> JSON:
@@ -251,19 +271,36 @@ def practitioner_ref(p: Practitioner) -> JSON:
 
 def coding(value: Any, system: str = CODESYSTEM_URL) -> JSON:
     """The Coding of one of the project's codes (a terminology StrEnum member)."""
-    return {"system": system, "code": value.value, "display": display(value)}
+    code = value._value_
+    return {"system": system, "code": code, "display": _display(value, code)}
 
 
 def concept(value: Any) -> JSON:
-    return {"coding": [coding(value)]}
+    code = value._value_
+    return {"coding": [{"system": CODESYSTEM_URL, "code": code, "display": _display(value, code)}]}
+
+
+_DISPLAYS: dict[type, dict[str, str]] = {}
+"""Display by code, per enum: learnt on first use (a Bundle has thousands of Codings, of few codes)."""
+
+
+def _display(value: Any, code: str) -> str:
+    try:
+        return _DISPLAYS[value.__class__][code]
+    except KeyError:
+        return _DISPLAYS.setdefault(value.__class__, {}).setdefault(code, display(value))
 
 
 def meta(profile: str, resource_type: str) -> JSON:
     """Our profile first, then the UK Core profile it derives from (where UK Core has one)."""
-    profiles = [structure_definition_url(profile)]
-    if resource_type in UK_CORE_PROFILES:
-        profiles.append(UK_CORE_PROFILES[resource_type])
-    return {"profile": profiles}
+    return {"profile": list(_profiles(profile, resource_type))}
+
+
+@lru_cache(maxsize=256)
+def _profiles(profile: str, resource_type: str) -> tuple[str, ...]:
+    # the same few URLs on every resource: made once
+    ours = structure_definition_url(profile)
+    return (ours, UK_CORE_PROFILES[resource_type]) if resource_type in UK_CORE_PROFILES else (ours,)
 
 
 def extension_url(name: str) -> str:

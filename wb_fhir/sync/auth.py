@@ -35,26 +35,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 import requests
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from requests.auth import AuthBase
 
 from wb_fhir.errors import AuthError, InputError
 from wb_fhir.sync import _http
 from wb_fhir.sync._config import USER_AGENT, Deadline, Limits, Timeouts, check_base_url, safe_url
 from wb_fhir.sync.scrub import Scrubber
+from wb_fhir.terminology import SMART_BACKEND_SCOPE as DEFAULT_SCOPE
+from wb_fhir.terminology import SMART_SIGNING_ALGORITHMS as ALGORITHMS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SCOPE = "system/*.rs system/*.cu"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = 300
 """Seconds an assertion is valid: SMART allows at most five minutes."""
 RENEW_MARGIN = 60
 """Renew a cached token this many seconds before it expires."""
-ALGORITHMS = ("RS384", "ES384")
 DEFAULT_TIMEOUTS = Timeouts()
 DEFAULT_LIMITS = Limits()
 
@@ -141,6 +138,10 @@ class SmartKey:
             raise InputError(f"SMART signing algorithm must be one of {', '.join(ALGORITHMS)}, not {self.alg!r}")
         if not self.kid:
             raise InputError("the SMART key id is empty", setting="smart_kid")
+        # cryptography (and jwt) load only for SMART: a push with a bearer token or none never pays for them
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
         try:
             key = load_pem_private_key(self.pem, password=None)
         except (ValueError, TypeError) as exc:
@@ -251,6 +252,8 @@ class SmartBackendAuth(Auth):
             "iat": now,
             "jti": str(uuid.uuid4()),
         }
+        import jwt
+
         return jwt.encode(claims, self.key.pem, algorithm=self.key.alg, headers={"kid": self.key.kid, "typ": "JWT"})
 
     def _discover(self) -> str:

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS items (
     updated TEXT
 );
 CREATE INDEX IF NOT EXISTS items_state ON items(state, id);
+CREATE INDEX IF NOT EXISTS items_hash ON items(hash, state);
 CREATE TABLE IF NOT EXISTS versions (
     server TEXT NOT NULL,
     resource_type TEXT NOT NULL,
@@ -211,6 +212,10 @@ class Outbox:
 
     def add(self, bundle: dict[str, Any], *, map_id: str, map_date: str | None) -> Item:
         """Store a Bundle to send; the same Bundle already pending is not stored twice."""
+        return self.get(self.store(bundle, map_id=map_id, map_date=map_date))
+
+    def store(self, bundle: dict[str, Any], *, map_id: str, map_date: str | None) -> int:
+        """:meth:`add`, giving the item's id only (a push of many maps reads none back)."""
         digest = bundle_hash(bundle)
         with self._tx() as db:
             row = db.execute(
@@ -224,7 +229,7 @@ class Outbox:
                 item_id = int(cur.lastrowid or 0)
             else:
                 item_id = int(row["id"])
-        return self.get(item_id)
+        return item_id
 
     def get(self, item_id: int) -> Item:
         """One item by id (an unreadable one comes as quarantined, its Bundle empty)."""
@@ -290,6 +295,26 @@ class Outbox:
             if item.state is not State.SENT and bundle_hash(item.bundle) != item.hash:
                 unreadable.append(Quarantined(item.id, "the stored Bundle is not the one pushed (its hash differs)"))
         return Health(self.path, counts, integrity, unreadable, quarantined)
+
+    def pending_ids(self) -> list[int]:
+        """The ids of the items waiting to be sent, oldest first (none read: a flush reads each in turn)."""
+        return [int(r[0]) for r in self._rows("SELECT id FROM items WHERE state = 'pending' ORDER BY id")]
+
+    def pending_item(self, item_id: int) -> Item | None:
+        """The item, read when its turn comes; None when it is no longer pending (sent by another
+        push) or cannot be read back (then it is quarantined on the way, as :meth:`pending` does)."""
+        rows = self._rows("SELECT * FROM items WHERE id = ? AND state = 'pending'", (item_id,))
+        if not rows:
+            return None
+        try:
+            return _item(rows[0])
+        except _Unreadable as exc:
+            self.quarantine(item_id, str(exc))
+            return None
+
+    def count(self, state: State = State.PENDING) -> int:
+        """How many items are in this state."""
+        return int(self._rows("SELECT count(*) FROM items WHERE state = ?", (state.value,))[0][0])
 
     def mark_sent(self, item_id: int) -> None:
         self._set(item_id, State.SENT, None, count=True)
