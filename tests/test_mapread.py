@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from hostile import mutated_maps, text_documents, yaml_text
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import map_data
 
@@ -266,6 +266,8 @@ def _outcome(text: str, libyaml: bool) -> tuple[str, Any]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.one_of(text_documents().map(lambda doc: doc[0]), mutated_maps().map(yaml_text)))
+# libyaml reads a token ahead: its refusal of the escape on line 2 comes before the tag on line 1
+@example('a: !!python/name:os.system\n"\\ud800": 1\n')
 def test_both_parsers_agree_on_hostile_yaml(text: str) -> None:
     """The pure-Python fallback reads and refuses what libyaml does, on the same line."""
     # repr: .nan reads as a float NaN, which equals nothing, not even itself
@@ -336,12 +338,12 @@ def test_without_libyaml_the_pure_parser_is_used(monkeypatch: pytest.MonkeyPatch
 
     used: list[str] = []
 
-    class Spy(yaml.BaseLoader):
+    class Spy(_mapread._PureParser):
         def __init__(self, stream: str) -> None:
             used.append(stream)
             super().__init__(stream)
 
     monkeypatch.setattr(_mapread, "_Parser", None)
-    monkeypatch.setattr(yaml, "BaseLoader", Spy)
+    monkeypatch.setattr(_mapread, "_PureParser", Spy)
     assert parse_yaml("a: [1, 0x40]", "m.yaml") == {"a": [1, "0x40"]}
     assert used == ["a: [1, 0x40]"]

@@ -47,8 +47,9 @@ PLAIN_FLOAT = re.compile(rf"^(?:{_FLOAT.pattern})$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What YAML allows in a stream, but U+FEFF (a byte order mark), which libyaml and PyYAML read
 # differently inside a document (a file's leading one is taken off when it is read). Anything
-# else is refused up front, the same for both parsers.
-_NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# else is refused up front, the same for both parsers. Written as the characters refused, not as
+# the complement of those allowed: the complement of that class takes start-up milliseconds to compile.
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 def _too_deep(within: ReadLimits) -> str:
@@ -113,6 +114,25 @@ def _scalar(event: Any, source: str) -> Any:
     return value
 
 
+class _PureParser(yaml.BaseLoader):
+    """PyYAML's pure-Python parser, refusing a surrogate escape (``"\\ud800"``) as libyaml does.
+
+    Refused while scanning, as libyaml does, not when the value is built: the scanner reads a
+    token ahead, so only then is the refusal on the same line as libyaml's.
+    """
+
+    def scan_flow_scalar_non_spaces(self, double: bool, start_mark: Any) -> list[str]:
+        chunks: list[str] = super().scan_flow_scalar_non_spaces(double, start_mark)
+        if double and any(_SURROGATE.search(chunk) for chunk in chunks):
+            raise yaml.scanner.ScannerError(
+                "while scanning a double-quoted scalar",
+                start_mark,
+                "found invalid Unicode character escape code",
+                self.get_mark(),
+            )
+        return chunks
+
+
 def parse_yaml(text: str, source: str, *, libyaml: bool = True) -> Any:
     """The plain data of YAML text, or an InputError naming the line and the problem.
 
@@ -127,9 +147,9 @@ def parse_yaml(text: str, source: str, *, libyaml: bool = True) -> Any:
             f"line {line}, column {column}: the character U+{ord(bad.group()):04X} is not allowed in YAML", source
         )
     pure = not libyaml or _Parser is None
-    loader = yaml.BaseLoader(text) if pure else _Parser(text)
+    loader = _PureParser(text) if pure else _Parser(text)
     try:
-        return _build(loader, source, pure)
+        return _build(loader, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "not valid YAML"
@@ -140,7 +160,7 @@ def parse_yaml(text: str, source: str, *, libyaml: bool = True) -> Any:
         loader.dispose()
 
 
-def _build(loader: Any, source: str, pure: bool) -> Any:
+def _build(loader: Any, source: str) -> Any:
     """Build the one document of the stream from parser events, counting as it goes.
 
     A frame of the stack is ``[container, pending key, anchor, values before, text before]``.
@@ -183,9 +203,6 @@ def _build(loader: Any, source: str, pure: bool) -> Any:
             if awaiting_key and event.tag not in (None, "!", _TAG + "str"):
                 raise _fail(f"the tag {_tag(event.tag)} is not allowed in a map file (only !!str is)", source, mark)
             value = event.value if awaiting_key else _scalar(event, source)
-            if pure and isinstance(value, str) and _SURROGATE.search(value):
-                # libyaml refuses these escapes ("\ud800"); the pure-Python parser must too
-                raise _fail("not valid YAML: found invalid Unicode character escape code", source, mark)
             values += 1
             text += len(event.value)
             if values > MAP_FILE.values or text > MAP_FILE.text:

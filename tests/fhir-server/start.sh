@@ -59,7 +59,8 @@ while :; do
     if [[ "$port" != 0 ]]; then
       actual="$port"
     else
-      actual="$(sed -n 's/.*Tomcat started on port \([0-9][0-9]*\).*/\1/p' "$log" | head -n1)"
+      # sed stops at the first match itself: no `| head` for pipefail to trip on
+      actual="$(sed -n '/Tomcat started on port/{s/.*Tomcat started on port \([0-9][0-9]*\).*/\1/p;q;}' "$log")"
     fi
   fi
   if [[ -n "$actual" ]] && http_ok "http://127.0.0.1:$actual/fhir/metadata"; then
