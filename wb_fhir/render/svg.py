@@ -14,7 +14,7 @@ from functools import lru_cache
 import jinja2
 import markupsafe
 
-from wb_fhir._resources import data_dir
+from wb_fhir._resources import template_environment
 from wb_fhir.model import Connection, WellbeingMap
 from wb_fhir.render import _text
 from wb_fhir.render._options import HIGHLIGHTS, RenderOptions
@@ -50,14 +50,7 @@ LEGEND_TEMPLATE = "legend.svg.j2"
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment(keep_trailing_newline=True)
     env.filters["n"] = _number
     env.globals["text_ink"] = TEXT_INK
     env.globals["font_for"] = _text.font_family_css

@@ -11,13 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
-from wb_fhir._resources import data_dir
+from wb_fhir._resources import document_templates
 from wb_fhir.report.charts import Bar, bar_chart, range_chart
 from wb_fhir.report.study import HEADLINES, STUDY_MAPS, STUDY_NAME, figure_text, share_text
 from wb_fhir.terminology import Impact, Kind, Role, display
@@ -194,20 +192,9 @@ def report_context(report: dict[str, Any], *, title: str = "Wellbeing networks: 
     }
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(data_dir("templates")),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def report_html(report: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (no scripts, no external resources)."""
-    return _environment().get_template(TEMPLATE).render(**report_context(report))
+    return document_templates().get_template(TEMPLATE).render(**report_context(report))
 
 
 def _rows(value: Any, path: str) -> Iterator[list[Any]]:

@@ -17,13 +17,11 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
-from wb_fhir._resources import data_dir
+from wb_fhir._resources import document_templates
 from wb_fhir.errors import WbFhirError
 from wb_fhir.model import WellbeingMap
 from wb_fhir.review.compare import ConnectionChange, MapChanges, compare, measures_over, order_maps
@@ -295,22 +293,11 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(data_dir("templates")),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def review_html(
     maps: Sequence[WellbeingMap], names: Sequence[str] | None = None, *, asset_names: Mapping[str, str] | None = None
 ) -> str:
     """The review summary as one self-contained HTML page (no scripts, no external resources)."""
-    return _environment().get_template(TEMPLATE).render(**review_context(maps, names, asset_names=asset_names))
+    return document_templates().get_template(TEMPLATE).render(**review_context(maps, names, asset_names=asset_names))
 
 
 # --- printing --------------------------------------------------------------------------
