@@ -12,43 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from wb_fhir.conformance._common import Resource, metadata, pascal, pattern
-from wb_fhir.conformance.structuredefinitions import CORE, Element, el, identifier_slices, ref, required
+from wb_fhir.conformance.structuredefinitions import CORE, Element, el, identifier_slices, ref, required, sd
 from wb_fhir.terminology import (
     ASSET_DETAIL_PARTS,
     CODESYSTEM_URL,
     FHIR_VERSION,
     SIGNPOST_FOLLOW_UP_PARTS,
     SIGNPOST_HISTORY_PARTS,
-    UK_CORE_PROFILES,
     AssetProfile,
     IdentifierKind,
     RequestCode,
     identifier_system,
     structure_definition_url,
 )
-
-
-def _sd(profile: AssetProfile, type_: str, title: str, description: str, elements: list[Element]) -> Resource:
-    resource = metadata(
-        "StructureDefinition",
-        profile.value,
-        structure_definition_url(profile),
-        pascal(profile.value),
-        title,
-        description,
-    )
-    resource.update(
-        {
-            "fhirVersion": FHIR_VERSION,
-            "kind": "resource",
-            "abstract": False,
-            "type": type_,
-            "baseDefinition": UK_CORE_PROFILES.get(type_, f"{CORE}/{type_}"),
-            "derivation": "constraint",
-            "differential": {"element": [el(type_, short=title, definition=description), *elements]},
-        }
-    )
-    return resource
 
 
 def _slice(base: str, name: str, kind: IdentifierKind, min_: int) -> list[Element]:
@@ -85,7 +61,7 @@ def service_profile() -> Resource:
         el(f"{base}.name", min=1),
         el(f"{base}.coverageArea", type=ref("Location")),
     ]
-    return _sd(
+    return sd(
         AssetProfile.SERVICE,
         base,
         "Community asset",
@@ -110,7 +86,7 @@ def location_profile() -> Resource:
         el(f"{base}.mode", fixedCode="instance"),
         el(f"{base}.managingOrganization", type=ref("Organization")),
     ]
-    return _sd(
+    return sd(
         AssetProfile.LOCATION,
         base,
         "Community asset place",
@@ -129,7 +105,7 @@ def organization_profile() -> Resource:
         el(f"{base}.active", min=1),
         el(f"{base}.name", min=1),
     ]
-    return _sd(
+    return sd(
         AssetProfile.ORGANIZATION,
         base,
         "Community asset organisation",
@@ -147,7 +123,7 @@ def provenance_profile() -> Resource:
         el(f"{base}.target", type=ref("HealthcareService")),
         el(f"{base}.agent.who.display", min=1),
     ]
-    return _sd(
+    return sd(
         AssetProfile.PROVENANCE,
         base,
         "Community asset provenance",
@@ -178,7 +154,7 @@ def signpost_request_profile() -> Resource:
         el(f"{base}.reasonReference", type=ref("Observation")),
         el(f"{base}.supportingInfo", type=ref("Goal")),
     ]
-    return _sd(
+    return sd(
         AssetProfile.SIGNPOST_REQUEST,
         base,
         "Sign-post follow-up",

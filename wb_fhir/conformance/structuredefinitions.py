@@ -24,6 +24,7 @@ from wb_fhir.terminology import (
     SIGNPOST_PARTS,
     UCUM,
     UK_CORE_PROFILES,
+    AssetProfile,
     IdentifierKind,
     ObservationCode,
     Profile,
@@ -79,7 +80,7 @@ def identifier_slices(base: str, kinds: list[tuple[str, IdentifierKind]]) -> lis
     return out
 
 
-def sd(profile: Profile, type_: str, title: str, description: str, elements: list[Element]) -> Resource:
+def sd(profile: Profile | AssetProfile, type_: str, title: str, description: str, elements: list[Element]) -> Resource:
     """A constraint profile on a core resource type."""
     resource = metadata(
         "StructureDefinition",
