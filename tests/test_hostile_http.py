@@ -7,6 +7,7 @@ asserted are generous bounds against a hang (a deadline of 1 s must not take 30)
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -151,6 +152,38 @@ def test_a_token_endpoint_that_drips_is_cut_off_at_the_deadline() -> None:
         auth.access_token()
     assert "no complete answer within the deadline of 1 s" in str(caught.value)
     assert clock.took < HANG
+
+
+def test_a_name_lookup_that_never_answers_is_cut_off_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+
+    def stuck(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "stuck.test":
+            time.sleep(HANG)  # a resolver that never answers (getaddrinfo itself takes no timeout)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    client = FhirClient("http://stuck.test:9/fhir", allow_insecure_http=True, limits=Limits(request_seconds=1.0))
+    with Clock() as clock, pytest.raises(ServerError) as caught:
+        client.read("Patient", "1")
+    assert "no complete answer within the deadline of 1 s for one request" in str(caught.value)
+    assert clock.took < HANG
+
+
+def test_a_name_that_resolves_is_looked_up_and_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def spy(host: Any, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(host)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", spy)
+    with HostileServer(lambda ex: ex.json(OK)) as server:
+        port = server.url.rsplit(":", 1)[1]
+        client = FhirClient(f"http://localhost:{port}/fhir", limits=Limits(request_seconds=5.0))
+        assert client.read("Patient", "1") == OK
+    assert "localhost" in looked_up
 
 
 # --- huge: answers are streamed and capped ------------------------------------------------------

@@ -3,8 +3,9 @@
 requests' timeouts bound each read of a socket, not the whole answer: a server that sends one
 byte a second never trips them. Here a *watch* (a timer) shuts the request's socket down when
 its deadline passes, whatever the request is doing (TLS handshake, sending, waiting for the
-headers, reading the body): the connection classes that :class:`WatchedAdapter` installs hand
-their sockets to the watch of the thread using them. A session with another adapter (a test
+headers, reading the body), and bounds the name lookup before it (:meth:`Watch.resolve`): the
+connection classes that :class:`WatchedAdapter` installs hand their sockets (and names) to the
+watch of the thread using them. A session with another adapter (a test
 double, a proxy library) keeps its own; its answers are still read in chunks and stopped at
 the deadline between them.
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import ipaddress
 import socket
 import threading
 import time
@@ -107,6 +109,7 @@ class Watch:
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
+        self.ends = time.monotonic() + max(0.0, seconds)
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._timer = threading.Timer(max(0.0, seconds), self._fire)
@@ -131,11 +134,38 @@ class Watch:
             else:
                 self._sockets.append(sock)
 
+    def resolve(self, host: str, port: int) -> None:
+        """Wait for ``host`` to resolve, at most until the deadline (then :class:`DeadlineExceeded`).
+
+        ``getaddrinfo`` takes no timeout, and there is no socket to shut while it waits: a
+        resolver that never answers would hold the request past any deadline. So the name is
+        looked up first in a thread of its own, and the connection is made only once it has
+        answered (looking it up again, now answered at once from the resolver's cache, or
+        quickly). An address (``127.0.0.1``, ``::1``) needs no lookup.
+        """
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            return
+        except ValueError:
+            pass
+        lookup = threading.Thread(target=_lookup, args=(host, port), name="wb-fhir-dns", daemon=True)
+        lookup.start()
+        lookup.join(max(0.0, self.ends - time.monotonic()))
+        if lookup.is_alive():
+            self.fired = True
+            raise DeadlineExceeded
+
     def _fire(self) -> None:
         with self._lock:
             self.fired = True
             for sock in self._sockets:
                 _shut(sock)
+
+
+def _lookup(host: str, port: int) -> None:
+    # Failures are the connection's to report, in its own words, when it looks the name up itself.
+    with contextlib.suppress(OSError, UnicodeError):
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
 def _shut(sock: socket.socket) -> None:
@@ -160,6 +190,9 @@ class _Watched(_Base):
     """Hands each socket it makes or reuses to the watch of the current thread."""
 
     def _new_conn(self) -> socket.socket:
+        watch: Watch | None = getattr(_local, "watch", None)
+        if watch is not None:
+            watch.resolve(self._dns_host, self.port)
         sock = super()._new_conn()
         _attach(sock)
         return sock
