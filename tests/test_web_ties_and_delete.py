@@ -5,6 +5,7 @@ left open in another one.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from web_figure1 import Keyboard
@@ -92,9 +93,16 @@ def test_deleting_a_person_in_the_browser_leaves_no_copy_here_or_in_another_brow
         page.goto(live.url + "/")
         assert "Sam" not in page.inner_text("ul.people, main")
 
-        # the editor left open in the other browser: its next change finds the map gone
+        # the editor left open in the other browser: its next change finds the map gone, and a
+        # drawing of the map it asked for before then comes back late, to a page without the map
+        def late(route: Any) -> None:
+            time.sleep(1.5)
+            route.continue_()
+
+        elsewhere.page.route("**/api/preview", late)
         elsewhere.page.fill("#m-reflections", "typed after the deletion")
         elsewhere.page.wait_for_selector("h1:text-is('This map was deleted')")
+        elsewhere.page.wait_for_timeout(2000)  # the late drawing arrives (errors are checked below)
         kept = elsewhere.page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('wbf-'))")
         assert kept == []
         assert page.request.get(editor).status == 404  # and nothing came back

@@ -22,6 +22,7 @@ let syncing = false;
 let syncAgain = false;
 let syncedRev = rev;
 let tiePick = null;
+let deleted = false;  // the map was deleted on this computer: see forgetDeleted
 
 // --- small helpers ------------------------------------------------------------------
 
@@ -156,6 +157,7 @@ function keepLocally() {
 }
 
 function setStatus(text) {
+  if (deleted) return;  // the page that held the status is gone
   $("autosave").textContent = text;
 }
 
@@ -178,7 +180,6 @@ async function send(method, url, body) {
 
 // The map was deleted on this computer (from another page, or another browser): this page
 // keeps nothing of it, in the page or in this browser's storage, and says so.
-let deleted = false;
 function forgetDeleted() {
   deleted = true;
   window.clearTimeout(syncTimer);
@@ -203,6 +204,7 @@ async function sync() {
     syncedRev = sending;
     if (syncedRev === rev) setStatus("All changes are kept.");
   } catch (e) {
+    if (deleted) return;
     setStatus("Not connected: your changes are kept in this browser and sent when the connection is back.");
     window.clearTimeout(syncTimer);
     syncTimer = window.setTimeout(sync, 5000);
@@ -219,6 +221,7 @@ window.addEventListener("online", () => scheduleSync(50));
 let previewTimer = null;
 let previewSeq = 0;
 function schedulePreview() {
+  if (deleted) return;
   window.clearTimeout(previewTimer);
   previewTimer = window.setTimeout(drawMap, 200);
 }
@@ -232,10 +235,11 @@ async function drawMap() {
     if (!response.ok) return;
     answer = await response.json();
   } catch (e) {
-    $("map-note").textContent = "The map is drawn again when the connection is back.";
+    if (!deleted) $("map-note").textContent = "The map is drawn again when the connection is back.";
     return;
   }
-  if (seq !== previewSeq) return;
+  // A drawing asked for before the map was found deleted comes back to a page without the map.
+  if (deleted || seq !== previewSeq) return;
   if (answer.svg) {
     $("map").innerHTML = answer.svg;
     geometry = answer.geometry;
@@ -966,9 +970,11 @@ async function searchAssets() {
     const response = await fetch(`/api/assets?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
     found = (await response.json()).assets;
   } catch (e) {
+    if (deleted) return;
     $("s-results-status").textContent = "The directory could not be searched: not connected.";
     return;
   }
+  if (deleted) return;
   $("s-results").replaceChildren(
     ...found.map((a) => {
       assetNames[a.id] = a.name;
