@@ -166,8 +166,12 @@ def test_a_token_endpoint_echoing_the_assertion_is_scrubbed(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     "command",
-    [["prefill", "--patient", NHS, "-o", "{tmp}/draft.yaml"], ["pull", "--patient", NHS, "-o", "{tmp}/out"]],
-    ids=["prefill", "pull"],
+    [
+        ["prefill", "--patient", NHS, "-o", "{tmp}/draft.yaml"],
+        ["populate", "--patient", NHS, "-o", "{tmp}/response.json"],
+        ["pull", "--patient", NHS, "-o", "{tmp}/out"],
+    ],
+    ids=["prefill", "populate", "pull"],
 )
 def test_warnings_quoting_the_record_are_scrubbed_and_printable(tmp_path: Path, command: list[str]) -> None:
     from wb_fhir.fhir import questionnaire_response
@@ -200,7 +204,8 @@ def test_warnings_quoting_the_record_are_scrubbed_and_printable(tmp_path: Path, 
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert any("the response is not completed" in w for w in warnings), result.stderr
     assert any("is not an item of the Questionnaire here" in w for w in warnings), result.stderr  # on one line
-    assert_clean(result.stderr, labels=args[0] == "prefill")  # pull knows no labels to scrub
+    knows_labels = args[0] != "pull"  # prefill and populate carry the map forward; pull knows no labels
+    assert_clean(result.stderr, labels=knows_labels)
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr and "\x07" not in result.stderr
     assert "[token]" in result.stderr and "[nhs-number]" in result.stderr
-    assert ("[personal]" in result.stderr) is (args[0] == "prefill")
+    assert ("[personal]" in result.stderr) is knows_labels

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -231,3 +231,15 @@ def collect_server_options(f: Callable[..., Any]) -> Callable[..., Any]:
         return f(opts=opts, **kwargs)
 
     return wrapper
+
+
+def echo_record_warnings(client: FhirClient, warnings: Iterable[str], made: Mapping[str, Any]) -> None:
+    """Print warnings that quote the record, each on one line, scrubbed of the client's
+    credentials, NHS numbers and the personal values (labels, names, ids) of what was ``made``
+    from the record (a Bundle, a QuestionnaireResponse): a hostile or careless server may have
+    put any of them there, or terminal control sequences."""
+    from wb_fhir.sync.scrub import Scrubber, personal_values, printable
+
+    personal = Scrubber(personal_values(made))
+    for warning in warnings:
+        click.echo(f"warning: {printable(personal(client.scrub(warning)))}", err=True)

@@ -13,11 +13,16 @@ from wb_fhir._files import atomic_write, json_chunks
 from wb_fhir.assets import local_asset_names
 from wb_fhir.bundles import map_bundle
 from wb_fhir.cli._common import drawing_options, patient_option
-from wb_fhir.cli._server import collect_server_options, make_client, needs_client, server_options
+from wb_fhir.cli._server import (
+    collect_server_options,
+    echo_record_warnings,
+    make_client,
+    needs_client,
+    server_options,
+)
 from wb_fhir.errors import InputError, Problem, ServerError
 from wb_fhir.fhir import extract_map, populate_from_server, questionnaire_response_of
 from wb_fhir.mapfile import load_fhir_data, load_map, save_map
-from wb_fhir.sync.scrub import printable
 
 if TYPE_CHECKING:
     from wb_fhir.sync.client import FhirClient
@@ -114,8 +119,7 @@ def populate(patient: str, output: str, when: datetime | None, force: bool, opts
     on = when.date() if when is not None else date.today()
     client = needs_client(opts)
     result = populate_from_server(client, patient, on)
-    for warning in result.warnings:
-        click.echo(f"warning: {printable(client.scrub(warning))}", err=True)
+    echo_record_warnings(client, result.warnings, result.response)
     atomic_write(out, (json.dumps(result.response, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     if result.started_from is None:
         click.echo(f"wrote {out}: response of {on} with {result.added} connection(s) to confirm with the person")

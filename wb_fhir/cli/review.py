@@ -12,7 +12,7 @@ import click
 from wb_fhir._files import atomic_write
 from wb_fhir.assets import load_assets
 from wb_fhir.cli._common import patient_option
-from wb_fhir.cli._server import collect_server_options, needs_client, server_options
+from wb_fhir.cli._server import collect_server_options, echo_record_warnings, needs_client, server_options
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.mapfile import dumps_map, load_map
 
@@ -178,13 +178,8 @@ def prefill(patient: str, output: str, when: str | None, force: bool, opts: dict
     result = draft_from_record(client, patient, on)
     if result.warnings:
         from wb_fhir.bundles import map_bundle
-        from wb_fhir.sync.scrub import Scrubber, personal_values, printable
 
-        # The warnings quote the record (ids, codes, text): a hostile or careless server may
-        # have put a token, an NHS number, a name or terminal control sequences there.
-        personal = Scrubber(personal_values(map_bundle(result.map, ())))
-        for warning in result.warnings:
-            click.echo(f"warning: {printable(personal(client.scrub(warning)))}", err=True)
+        echo_record_warnings(client, result.warnings, map_bundle(result.map, ()))
     fmt = "json" if out.suffix.lower() == ".json" else "yaml"
     _write_new(out, dumps_map(result.map, fmt).encode("utf-8"), force)
     if result.started_from is None:
