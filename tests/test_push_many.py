@@ -20,6 +20,7 @@ import pytest
 import requests
 import responses
 from click.testing import CliRunner
+from responses_batch import answer_batches, is_transaction
 
 from wb_fhir.bundles import map_bundle
 from wb_fhir.cli import main
@@ -66,6 +67,7 @@ def answer_for(request: requests.PreparedRequest) -> tuple[int, dict[str, str], 
 
 def empty_searches() -> None:
     responses.get(re.compile(f"{re.escape(BASE)}/(CarePlan|Goal|ServiceRequest).*"), json=EMPTY, headers=FHIR)
+    answer_batches(BASE)
 
 
 def client() -> FhirClient:
@@ -78,7 +80,7 @@ def client() -> FhirClient:
 @responses.activate
 def test_a_race_lost_is_a_clear_message_and_the_next_push_sends_it_without_retry(tmp_path):
     empty_searches()
-    responses.post(f"{BASE}/", json=HAPI_0550, status=409, headers=FHIR)
+    responses.post(f"{BASE}/", json=HAPI_0550, status=409, headers=FHIR, match=[is_transaction])
     path = tmp_path / "sam.yaml"
     save_map(figure1(), path)
     env = {"WB_FHIR_OUTBOX": str(tmp_path / "o.sqlite"), "WB_FHIR_SERVER": BASE}
@@ -95,7 +97,9 @@ def test_a_race_lost_is_a_clear_message_and_the_next_push_sends_it_without_retry
     assert [(r["state"], r["attempts"]) for r in rows] == [("pending", 1)]
 
     responses.remove(responses.POST, f"{BASE}/")
-    responses.add_callback(responses.POST, f"{BASE}/", callback=answer_for)  # ...the next push goes through
+    responses.add_callback(
+        responses.POST, f"{BASE}/", callback=answer_for, match=[is_transaction]
+    )  # ...the next push goes through
     again = runner.invoke(main, ["push", str(path), "--renderings", "none"], env=env)
     assert again.exit_code == 0, again.output
     assert again.stdout.startswith("sent 1 map(s):")
@@ -107,7 +111,7 @@ def test_a_race_lost_is_a_clear_message_and_the_next_push_sends_it_without_retry
 def test_a_412_is_a_race_only_when_our_if_match_was_stale(tmp_path):
     # HAPI answers 412 when a conditional update matches two resources: that is no race, and is refused
     empty_searches()
-    responses.post(f"{BASE}/", json=HAPI_0550, status=412, headers=FHIR)
+    responses.post(f"{BASE}/", json=HAPI_0550, status=412, headers=FHIR, match=[is_transaction])
     with Outbox(tmp_path / "o.sqlite") as box:
         box.add(map_bundle(figure1(), ()), map_id="m", map_date="2026-11-20")
         report = flush(client(), box)
@@ -122,7 +126,8 @@ def test_a_412_to_our_if_match_is_a_race_kept_for_the_next_push(tmp_path):
     theirs = {**plan, "id": "7", "meta": {**plan["meta"], "versionId": "2"}}
     responses.get(f"{BASE}/CarePlan", json={**EMPTY, "entry": [{"resource": theirs}]}, headers=FHIR)
     responses.get(re.compile(f"{re.escape(BASE)}/(Goal|ServiceRequest).*"), json=EMPTY, headers=FHIR)
-    responses.post(f"{BASE}/", json=HAPI_0550, status=412, headers=FHIR)
+    answer_batches(BASE)
+    responses.post(f"{BASE}/", json=HAPI_0550, status=412, headers=FHIR, match=[is_transaction])
     identifier = f"{plan['identifier'][0]['system']}|{plan['identifier'][0]['value']}"
     with Outbox(tmp_path / "o.sqlite") as box:
         box.record_seen(BASE, [("CarePlan", identifier, "7", "2")])
@@ -138,7 +143,9 @@ def test_a_412_to_our_if_match_is_a_race_kept_for_the_next_push(tmp_path):
 def test_a_race_holds_that_persons_later_maps_and_no_one_elses(tmp_path):
     empty_searches()
     answers = iter([(409, FHIR, json.dumps(HAPI_0550))])
-    responses.add_callback(responses.POST, f"{BASE}/", callback=lambda r: next(answers, None) or answer_for(r))
+    responses.add_callback(
+        responses.POST, f"{BASE}/", callback=lambda r: next(answers, None) or answer_for(r), match=[is_transaction]
+    )
     with Outbox(tmp_path / "o.sqlite") as box:
         first = box.store(map_bundle(figure1("9434765919", 19), ()), map_id="a", map_date=None)
         other = box.store(map_bundle(figure1("9434765870"), ()), map_id="b", map_date=None)
@@ -175,7 +182,7 @@ class CountingOutbox(Outbox):
 @pytest.mark.parametrize("jobs", [1, 3])
 def test_a_flush_reads_each_item_once_when_its_turn_comes(tmp_path, jobs):
     empty_searches()
-    responses.add_callback(responses.POST, f"{BASE}/", callback=answer_for)
+    responses.add_callback(responses.POST, f"{BASE}/", callback=answer_for, match=[is_transaction])
     with CountingOutbox(tmp_path / "o.sqlite") as box:
         ids = [
             box.store(map_bundle(figure1(nhs, day), ()), map_id=f"{nhs}-{day}", map_date=None)
@@ -225,7 +232,7 @@ def test_jobs_send_people_side_by_side_and_each_persons_maps_in_order(tmp_path):
             spans.append((nhs, int(day[-2:]), start, time.monotonic()))
         return answer_for(request)
 
-    responses.add_callback(responses.POST, f"{BASE}/", callback=slow)
+    responses.add_callback(responses.POST, f"{BASE}/", callback=slow, match=[is_transaction])
     people = ("9434765919", "9434765870", "9434765838")
     with Outbox(tmp_path / "o.sqlite") as box:
         for day in (10, 11, 12):
@@ -244,7 +251,7 @@ def test_jobs_send_people_side_by_side_and_each_persons_maps_in_order(tmp_path):
 @responses.activate
 def test_network_trouble_stops_a_flush_of_many_jobs_and_keeps_the_rest_pending(tmp_path):
     empty_searches()
-    responses.post(f"{BASE}/", body=requests.ConnectionError("reset"))
+    responses.post(f"{BASE}/", body=requests.ConnectionError("reset"), match=[is_transaction])
     with Outbox(tmp_path / "o.sqlite") as box:
         for nhs in ("9434765919", "9434765870", "9434765838"):
             for day in (10, 11):

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from wb_fhir import __version__
 from wb_fhir.errors import AuthError, ConflictError, InputError, MatchError, ServerError
+from wb_fhir.fhir.references import Search
 from wb_fhir.sync.auth import Auth, BearerAuth, SmartBackendAuth, SmartKey
 from wb_fhir.sync.client import (
     FhirClient,
@@ -437,6 +438,93 @@ def test_paging_refuses_a_next_link_to_another_host():
     with pytest.raises(ServerError, match=r"refusing to follow https://evil\.example\.org/steal"):
         list(c.search_all("Observation", {}))
     assert len(responses.calls) == 1
+
+
+# --- several searches in one batch ----------------------------------------------------------
+
+SEARCHES = [Search("CarePlan").where(identifier="s|p"), Search("Goal").where(identifier=["s|a", "s|b"])]
+
+
+def batch_response(*entries: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "batch-response", "entry": list(entries)}
+
+
+def found(first_page: dict[str, Any], status: str = "200 OK") -> dict[str, Any]:
+    return {"resource": first_page, "response": {"status": status}}
+
+
+@responses.activate
+def test_searches_go_in_one_batch_and_later_pages_are_followed():
+    responses.post(
+        f"{BASE}/",
+        json=batch_response(found(page(1, None)), found(page(2, f"{BASE}?_getpages=g&_offset=1"))),
+        headers=FHIR,
+    )
+    responses.get(f"{BASE}?_getpages=g&_offset=1", json=page(3, None), headers=FHIR)
+    c, _ = client()
+    assert [[r["id"] for r in rs] for rs in c.search_each(SEARCHES)] == [["1"], ["2", "3"]]
+    sent = responses.calls[0].request
+    assert json.loads(sent.body) == {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "GET", "url": "CarePlan?identifier=s|p"}},
+            {"request": {"method": "GET", "url": "Goal?identifier=s|a,s|b"}},
+        ],
+    }
+    assert sent.headers["Cache-Control"] == "no-cache"  # the searches in it are never answered from a cache
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_one_search_is_a_plain_search():
+    responses.get(f"{BASE}/CarePlan", json=page(1, None), headers=FHIR)
+    c, _ = client()
+    assert [[r["id"] for r in rs] for rs in c.search_each(SEARCHES[:1])] == [["1"]]
+    assert [call.request.method for call in responses.calls] == ["GET"]
+
+
+@responses.activate
+def test_a_search_the_batch_could_not_answer_is_asked_alone_and_reports_its_error():
+    responses.post(f"{BASE}/", json=batch_response(found(page(1, None)), found(outcome("busy"), "503")), headers=FHIR)
+    responses.get(f"{BASE}/Goal", json=outcome("too busy to search Goal"), status=503)
+    c, _ = client(retry=RetryPolicy(attempts=1))
+    with pytest.raises(ServerError, match="too busy to search Goal") as err:
+        c.search_each(SEARCHES)
+    assert err.value.status == 503
+
+
+@responses.activate
+def test_a_server_that_refuses_batches_is_searched_one_at_a_time_from_then_on():
+    responses.post(f"{BASE}/", json=outcome("batch is not supported"), status=405, headers=FHIR)
+    responses.get(f"{BASE}/CarePlan", json=page(1, None), headers=FHIR)
+    responses.get(f"{BASE}/Goal", json=page(2, None), headers=FHIR)
+    c, _ = client()
+    for _ in range(2):
+        assert [[r["id"] for r in rs] for rs in c.search_each(SEARCHES)] == [["1"], ["2"]]
+    assert [call.request.method for call in responses.calls] == ["POST", "GET", "GET", "GET", "GET"]
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "answer",
+    [batch_response(found(page(1, None))), {**batch_response(found(page(1, None)), found(page(2, None))), "type": "x"}],
+    ids=["one-entry-short", "not-a-batch-response"],
+)
+def test_a_batch_answer_that_does_not_fit_the_searches_is_an_error(answer):
+    responses.post(f"{BASE}/", json=answer, headers=FHIR)
+    c, _ = client()
+    with pytest.raises(ServerError, match="not a batch-response with as many entries"):
+        c.search_each(SEARCHES)
+
+
+@responses.activate
+def test_refused_credentials_on_a_batch_are_not_taken_for_a_server_without_batches():
+    responses.post(f"{BASE}/", status=401)
+    c, _ = client(auth=BearerAuth(TOKEN))
+    with pytest.raises(AuthError):
+        c.search_each(SEARCHES)
+    assert [call.request.method for call in responses.calls] == ["POST"]
 
 
 # --- capabilities ---------------------------------------------------------------------------

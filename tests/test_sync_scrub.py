@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import responses
 from click.testing import CliRunner
+from responses_batch import answer_batches
 
 from wb_fhir.bundles import map_bundle
 from wb_fhir.cli import main
@@ -190,6 +191,7 @@ def test_a_flush_failure_with_word_ids_reads_as_the_server_wrote_it(tmp_path: Pa
         "issue": [{"severity": "error", "code": "transient", "diagnostics": busy}],
     }
     responses.get(re.compile(f"{BASE}/(CarePlan|Goal).*"), json=outcome, status=503)
+    answer_batches(BASE)
     wmap = load_map(_map_with_word_ids(tmp_path))
     client = FhirClient(BASE, retry=RetryPolicy(attempts=1), sleep=lambda s: None)
     with Outbox(tmp_path / "o.sqlite") as box:

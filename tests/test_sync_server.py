@@ -31,6 +31,7 @@ from wb_fhir.assets import is_asset_directory
 from wb_fhir.bundles import map_bundle
 from wb_fhir.cli import main
 from wb_fhir.errors import ConflictError
+from wb_fhir.fhir.references import Search
 from wb_fhir.mapfile import iter_map_files, load_data, load_map, map_to_data, save_map
 from wb_fhir.model import WellbeingMap
 from wb_fhir.sync import BearerAuth, FhirClient, Outbox, RetryPolicy, SmartBackendAuth, SmartKey, Timeouts, flush
@@ -150,6 +151,23 @@ def test_unchanged_detection_matches_server_versions(fhir_server, person, tmp_pa
     with Outbox(tmp_path / "b.sqlite") as other:
         again = push_map(client, other, wmap)
     assert again.totals == (0, 0, len(map_bundle(wmap)["entry"]))
+
+
+def test_searches_of_several_types_go_in_one_batch_and_later_pages_are_followed(fhir_server, person, tmp_path):
+    # a push's guard asks for its plan, goals and sign-posts this way
+    wmap = for_new_person(load_map(ROOT / "examples" / "figure1.yaml"), person)
+    keys = identifiers(map_bundle(wmap))
+    plans = [k for rtype, k in keys if rtype == "CarePlan"]
+    goals = [k for rtype, k in keys if rtype == "Goal"]
+    assert len(plans) == 1 and len(goals) == 2
+    client = make_client(fhir_server)
+    with Outbox(tmp_path / "outbox.sqlite") as box:
+        assert push_map(client, box, wmap).failed == []
+    searches = [Search("Goal").where(identifier=goals).count(1), Search("CarePlan").where(identifier=plans)]
+    found_goals, found_plans = client.search_each(searches)
+    assert sorted(f"{i['system']}|{i['value']}" for g in found_goals for i in g["identifier"]) == sorted(goals)
+    assert [p["identifier"][0]["value"] for p in found_plans] == [plans[0].split("|")[1]]
+    assert not client._no_batch  # HAPI took the batch
 
 
 # --- conflicts ---------------------------------------------------------------------------------

@@ -11,13 +11,10 @@ within the limits of :mod:`wb_fhir.limits`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import uuid
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from wb_fhir.terminology import (
-    CANONICAL,
     Category,
     Disclosure,
     Frequency,
@@ -32,7 +29,15 @@ from wb_fhir.terminology import (
 
 DEFAULT_RINGS: tuple[str, ...] = ("Inner circle", "Middle", "Wider network")
 
-_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, CANONICAL).bytes
+try:
+    # Validating a map needs one SHA-1 (its id), and hashlib's OpenSSL start-up costs more than
+    # the rest of wb_fhir's model; CPython's own SHA-1 gives the same digest.
+    from _sha1 import sha1  # type: ignore[import-not-found]  # no stub: it is private to CPython
+except ImportError:  # a Python built without it
+    from hashlib import sha1
+
+_ID_NAMESPACE = bytes.fromhex("af166f17e1b05494acc7c4937ba57307")
+"""``uuid.uuid5(uuid.NAMESPACE_URL, CANONICAL)``, written out (importing uuid costs start-up time; a test checks it)."""
 
 
 @lru_cache(maxsize=16384)
@@ -44,7 +49,7 @@ def stable_uuid(*parts: str) -> str:
     identifier is asked for several times while one map is mapped (a connection's Observation,
     the ties that point at it, the summary that lists it), so recent ones are remembered.
     """
-    digest = bytearray(hashlib.sha1(_ID_NAMESPACE + "\x1f".join(parts).encode("utf-8")).digest()[:16])  # noqa: S324 - RFC 4122 name-based UUID
+    digest = bytearray(sha1(_ID_NAMESPACE + "\x1f".join(parts).encode("utf-8")).digest()[:16])  # noqa: S324 - RFC 4122 name-based UUID
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
     h = digest.hex()

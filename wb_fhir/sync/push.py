@@ -170,12 +170,12 @@ def _version(resource: Mapping[str, Any]) -> str:
 
 def _current(client: FhirClient, targets: list[Target]) -> dict[Target, dict[str, Any]]:
     found: dict[Target, dict[str, Any]] = {}
-    by_type: dict[str, list[Target]] = {}
+    by_type: dict[str, dict[Token, Target]] = {}
     for t in targets:
-        by_type.setdefault(t.resource_type, []).append(t)
-    for rtype, group in by_type.items():
-        wanted = {t.token: t for t in group}
-        for resource in client.search_all(Search(rtype).where(identifier=sorted(wanted)).count(100)):
+        by_type.setdefault(t.resource_type, {})[t.token] = t
+    searches = [Search(rtype).where(identifier=sorted(wanted)).count(100) for rtype, wanted in by_type.items()]
+    for (rtype, wanted), resources in zip(by_type.items(), client.search_each(searches), strict=True):
+        for resource in resources:
             for key in map(Token.of, resource.get("identifier", [])):
                 if key in wanted:
                     if wanted[key] in found:
