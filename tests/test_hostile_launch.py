@@ -218,7 +218,7 @@ def test_a_token_endpoint_sending_a_gigabyte_is_refused_at_one_megabyte() -> Non
         tc = app_of(launcher_for(ehr.iss, limits=Limits(request_seconds=20.0)))
         r, took = callback(tc, launch(tc, ehr.iss))
         assert tc.get("/").json() is None
-    assert r.status_code == 502 and f"larger than the cap of {MIB} bytes" in r.text
+    assert r.status_code == 502 and "larger than the cap of 1 MB on one answer" in r.text
     assert took < HANG
 
 
@@ -229,7 +229,7 @@ def test_an_announced_huge_token_answer_is_refused_before_it_is_read() -> None:
     with Ehr(announce) as ehr:
         tc = app_of(launcher_for(ehr.iss))
         r, _ = callback(tc, launch(tc, ehr.iss))
-    assert r.status_code == 502 and f"it announced {5 * 1024 * MIB} bytes" in r.text
+    assert r.status_code == 502 and "it announced 5120 MB" in r.text
 
 
 def test_a_token_answer_nested_too_deep_is_a_page_not_a_crash() -> None:
@@ -250,7 +250,7 @@ def test_a_huge_key_set_is_refused_by_the_cds_service() -> None:
 
     with HostileServer(flood) as keys:
         hooks = CdsHooks(cds_config(keys.url + "/jwks.json", Limits(request_seconds=20.0)))
-        with Clock() as clock, pytest.raises(Unauthorized, match=f"larger than the cap of {MIB} bytes"):
+        with Clock() as clock, pytest.raises(Unauthorized, match="larger than the cap of 1 MB on one answer"):
             hooks.verify(f"Bearer {unsigned_jwt()}")
     assert clock.took < HANG
 

@@ -369,7 +369,9 @@ def test_tls_verification_on_by_default_and_ca_bundle_wired(tmp_path):
 def test_tls_failure_says_what_to_do():
     responses.get(f"{BASE}/Patient/1", body=requests.exceptions.SSLError("certificate verify failed"))
     c, sleeps = client()
-    with pytest.raises(ServerError, match=r"TLS verification of .* failed .*not one this machine trusts$") as err:
+    with pytest.raises(
+        ServerError, match=r"^GET https://\S+: TLS verification failed \(.*\): .*not one this machine trusts$"
+    ) as err:
         c.read("Patient", "1")
     assert sleeps == []
     assert err.value.setting == "ca_bundle"  # the library names no flag: the command line advises

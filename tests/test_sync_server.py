@@ -389,6 +389,13 @@ def test_push_killed_midway_and_run_again_loses_nothing(fhir_server, make_patien
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    if again.returncode != 0:
+        # The killed push's last transactions may still be running on the server (a slow server
+        # finishes them after the client is gone): the run again loses that race, says so, keeps
+        # those maps in the outbox, and the next push sends them. Any other failure is a bug.
+        assert "another push wrote the same records at the same moment" in again.stderr, again.stderr
+        assert "failed (see" not in again.stderr, again.stderr
+        again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     with Outbox(outbox) as box:
         assert box.pending() == []

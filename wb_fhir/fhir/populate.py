@@ -22,6 +22,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from wb_fhir.errors import InputError, Problem
+from wb_fhir.fhir.careteam import MEMBER_TYPES, care_team_members, name_of
 from wb_fhir.fhir.questionnaire_response import questionnaire_response
 from wb_fhir.fhir.references import Search
 from wb_fhir.model import Subject, WellbeingMap
@@ -31,9 +32,6 @@ if TYPE_CHECKING:  # the sync layer builds on this package: imported for types o
     from wb_fhir.sync.client import FhirClient
 
 JSON = dict[str, Any]
-
-_MEMBER_TYPES = ("Practitioner", "PractitionerRole")
-_CLOSED_TEAM = ("inactive", "entered-in-error")
 
 
 def populate(
@@ -149,7 +147,7 @@ def _team_entry(entry: JSON) -> bool:
     kind = resource.get("resourceType") if isinstance(resource, dict) else None
     if entry.get("search", {}).get("mode", "match") == "match":
         return kind == "CareTeam"
-    return kind in _MEMBER_TYPES
+    return kind in MEMBER_TYPES
 
 
 def _check_questionnaire(questionnaire: Any) -> None:
@@ -160,16 +158,6 @@ def _check_questionnaire(questionnaire: Any) -> None:
     version = questionnaire.get("version")
     if version is not None and version != QUESTIONNAIRE_VERSION:
         raise InputError([Problem("questionnaire.version", f"{version!r}: this wb_fhir fills {QUESTIONNAIRE_VERSION}")])
-
-
-def _name(resource: JSON) -> str | None:
-    for name in resource.get("name", []):
-        if name.get("text"):
-            return str(name["text"])
-        text = " ".join(p for p in [*name.get("given", []), name.get("family", "")] if p)
-        if text:
-            return text
-    return None
 
 
 def _subject(patient: Any) -> Subject:
@@ -185,7 +173,7 @@ def _subject(patient: Any) -> Subject:
         ),
         None,
     )
-    return Subject(nhs_number=nhs, fhir_id=f"Patient/{patient['id']}", display=_name(patient))
+    return Subject(nhs_number=nhs, fhir_id=f"Patient/{patient['id']}", display=name_of(patient))
 
 
 def _about(resource: JSON, key: str, reference: str) -> bool:
@@ -215,44 +203,8 @@ def _members(resources: Iterable[Any], reference: str) -> list[tuple[str, str]]:
             if not _about(r, "subject", reference):
                 raise InputError([Problem(f"care_team[{n}]", f"is not a CareTeam of {reference}")])
             teams.append(r)
-        elif kind in _MEMBER_TYPES and r.get("id"):
+        elif kind in MEMBER_TYPES and r.get("id"):
             named[f"{kind}/{r['id']}"] = r
         else:
             raise InputError([Problem(f"care_team[{n}]", "expected a CareTeam, Practitioner or PractitionerRole")])
-    members: list[tuple[str, str]] = []
-    for team in teams:
-        if team.get("status") in _CLOSED_TEAM:
-            continue
-        for participant in team.get("participant", []):
-            member = participant.get("member", {})
-            ref = "/".join(str(member.get("reference", "")).split("/_history/")[0].split("/")[-2:])
-            if ref.split("/")[0] not in _MEMBER_TYPES:
-                continue
-            role = _shown(participant.get("role", []))
-            members.append((ref, _label(member, named, ref, role)))
-    return members
-
-
-def _shown(concepts: list[JSON]) -> str | None:
-    for concept in concepts:
-        for c in concept.get("coding", []):
-            if c.get("display"):
-                return str(c["display"])
-        if concept.get("text"):
-            return str(concept["text"])
-    return None
-
-
-def _label(member: JSON, named: dict[str, JSON], ref: str, role: str | None) -> str:
-    label = str(member.get("display") or "")
-    resource = named.get(ref, {})
-    if not label and ref.startswith("PractitionerRole/"):
-        practitioner = resource.get("practitioner", {})
-        role = role or _shown(resource.get("code", []))
-        label = str(practitioner.get("display") or "")
-        if not label:
-            label = _name(named.get(str(practitioner.get("reference", "")), {})) or ""
-    elif not label:
-        label = _name(resource) or ""
-    label = label or "Practitioner"
-    return f"{label} ({role})" if role and role.casefold() not in label.casefold() else label
+    return care_team_members(teams, named.get)

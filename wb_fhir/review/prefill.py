@@ -26,6 +26,7 @@ from typing import Any
 
 from wb_fhir.errors import InputError, Problem
 from wb_fhir.fhir import extract_map
+from wb_fhir.fhir.careteam import Lookup, care_team_members, name_of
 from wb_fhir.fhir.references import Search
 from wb_fhir.mapfile import map_from_data, map_to_data, nhs_number_valid
 from wb_fhir.model import Connection, Subject, WellbeingMap
@@ -51,18 +52,6 @@ _RELATIONSHIP_CATEGORY: dict[str, Category] = (
     | {code: Category.PARTNER for code in _PARTNER}
     | {"FRND": Category.FRIEND, "NBOR": Category.NEIGHBOUR, "ROOM": Category.ACQUAINTANCE}
 )
-
-
-def name_of(resource: JSON) -> str | None:
-    """A Patient's, Practitioner's or RelatedPerson's name as one line (its text, else given and family)."""
-    for name in resource.get("name", []):
-        if name.get("text"):
-            return str(name["text"])
-        parts = [*name.get("given", []), name.get("family", "")]
-        text = " ".join(p for p in parts if p)
-        if text:
-            return text
-    return None
 
 
 def _codes(concepts: Iterable[JSON]) -> list[tuple[str, str | None]]:
@@ -201,24 +190,14 @@ def add_from_record(
     return _checked(replace(carried, subject=subject, connections=carried.connections + tuple(added)))
 
 
-def _practitioner_label(source: FhirClient, member: JSON, role_text: str | None) -> str:
-    if member.get("display"):
-        label = str(member["display"])
-    else:
-        kind, _, rid = str(member["reference"]).partition("/")
-        resource = source.read(kind, rid)
-        if kind == "PractitionerRole":
-            label = str(resource.get("practitioner", {}).get("display") or "")
-            codes = _codes(resource.get("code", []))
-            role_text = role_text or next((shown for _, shown in codes if shown), None)
-            practitioner_ref = resource.get("practitioner", {}).get("reference")
-            if not label and practitioner_ref:
-                pkind, _, pid = str(practitioner_ref).partition("/")
-                label = name_of(source.read(pkind, pid)) or ""
-        else:
-            label = name_of(resource) or ""
-    label = label or "Practitioner"
-    return f"{label} ({role_text})" if role_text and role_text.casefold() not in label.casefold() else label
+def _reader(client: FhirClient) -> Lookup:
+    """A care team member's resources, each read from the server when its label needs it."""
+
+    def read(reference: str) -> JSON:
+        kind, _, rid = reference.partition("/")
+        return client.read(kind, rid)
+
+    return read
 
 
 @dataclass(frozen=True)
@@ -273,18 +252,7 @@ def prefill_patient(client: FhirClient, patient: JSON, on: date) -> Prefilled:
 def _prefill(client: FhirClient, patient: JSON, nhs_number: str | None, on: date) -> Prefilled:
     reference = f"Patient/{patient['id']}"
     related = list(client.search_all(Search("RelatedPerson").where(patient=reference)))
-    members: list[tuple[str, str]] = []
-    for team in client.search_all(Search("CareTeam").where(patient=reference)):
-        if team.get("status") in ("inactive", "entered-in-error"):
-            continue
-        for participant in team.get("participant", []):
-            member = participant.get("member", {})
-            ref = str(member.get("reference", ""))
-            if ref.split("/")[0] not in ("Practitioner", "PractitionerRole"):
-                continue
-            role = next((shown for _, shown in _codes(participant.get("role", [])) if shown), None)
-            role = role or next((str(c["text"]) for c in participant.get("role", []) if c.get("text")), None)
-            members.append((ref, _practitioner_label(client, member, role)))
+    members = care_team_members(client.search_all(Search("CareTeam").where(patient=reference)), _reader(client))
     responses = client.search_all(
         Search("QuestionnaireResponse").where(subject=reference, questionnaire=QUESTIONNAIRE_URL).count(50)
     )

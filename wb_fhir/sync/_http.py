@@ -38,7 +38,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from wb_fhir.sync._config import Timeouts, insecure_http, origin, safe_url
+from wb_fhir.sync._config import MIB, Timeouts, insecure_http, origin, safe_url
 from wb_fhir.sync.scrub import scrub
 
 CHUNK = 32 * 1024
@@ -99,6 +99,45 @@ class RedirectRefused(Exception):
     def __init__(self, target: str, status: int, why: str) -> None:
         super().__init__(why)
         self.target, self.status, self.why = target, status, why
+
+
+FAILURES = (Trouble, DeadlineExceeded, TooLarge, RedirectRefused, WriteFailed)
+"""What :func:`send` raises: :func:`in_words` says each in words."""
+
+
+def in_words(failure: Exception, where: str, within: str) -> str:
+    """A failure of :func:`send` as one sentence, the same for every caller.
+
+    ``where`` is the request (:func:`describe`), ``within`` the deadline it had. Each caller
+    chooses the error to raise and the setting it names: the wording is shared.
+    """
+    if isinstance(failure, DeadlineExceeded):
+        return f"{where}: no complete answer within {within}"
+    if isinstance(failure, TooLarge):
+        said = f" (it announced {size_text(failure.size)})" if failure.size is not None else ""
+        return (
+            f"{where}: the answer is larger than the cap of {size_text(failure.cap)} on one answer{said}; "
+            "nothing more was read"
+        )
+    if isinstance(failure, RedirectRefused):
+        return (
+            f"{where} answered {failure.status}, a redirect to {safe_url(failure.target)}: not followed ({failure.why})"
+        )
+    if isinstance(failure, TlsFailed):
+        return (
+            f"{where}: TLS verification failed ({failure.reason}): the server's certificate is not one this "
+            "machine trusts"
+        )
+    if isinstance(failure, WriteFailed):
+        return f"cannot write what the server sends: {failure.error.strerror or failure.error}"
+    if isinstance(failure, Trouble):
+        return f"{where} failed: {failure.kind} ({failure.reason})"
+    return f"{where} failed: {type(failure).__name__}"
+
+
+def size_text(n: int) -> str:
+    """A number of bytes for a message: in MB from one MB up."""
+    return f"{n / MIB:g} MB" if n >= MIB else f"{n} bytes"
 
 
 # --- the watch: a deadline on the sockets of one request -----------------------------------

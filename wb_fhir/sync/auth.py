@@ -303,22 +303,12 @@ class SmartBackendAuth(Auth):
         where = f"{method} {safe_url(url)}"
         try:
             response = _http.send(self._session, request, bounds=bounds, timeouts=self._timeouts, verify=self._verify)
-        except _http.DeadlineExceeded:
-            raise AuthError(f"{where}: no complete answer within {late}") from None
-        except _http.TooLarge as exc:
+        except _http.FAILURES as exc:
             raise AuthError(
-                f"{where}: the answer is larger than the cap of {exc.cap} bytes; nothing more was read"
+                _http.in_words(exc, where, late),
+                status=exc.status if isinstance(exc, _http.RedirectRefused) else None,
+                setting={_http.RedirectRefused: "smart_token_url", _http.TlsFailed: "ca_bundle"}.get(type(exc)),
             ) from None
-        except _http.RedirectRefused as exc:
-            raise AuthError(
-                f"{where} answered {exc.status}, a redirect to {safe_url(exc.target)}: not followed ({exc.why})",
-                status=exc.status,
-                setting="smart_token_url",
-            ) from None
-        except _http.TlsFailed as exc:
-            raise AuthError(f"{where}: TLS verification failed ({exc.reason})", setting="ca_bundle") from None
-        except (_http.Trouble, _http.WriteFailed) as exc:
-            raise AuthError(f"cannot reach {safe_url(url)}: {getattr(exc, 'kind', type(exc).__name__)}") from None
         try:
             body = json.loads(response.content)
         except (ValueError, RecursionError):

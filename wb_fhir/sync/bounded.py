@@ -84,26 +84,12 @@ class BoundedSession(requests.Session):
         where = _http.describe(request)
         try:
             return _http.send(self._transport, request, bounds=bounds, timeouts=self.timeouts, verify=self._verify)
-        except _http.DeadlineExceeded:
-            raise ServerError(f"{where}: no complete answer within {late}", setting=setting) from None
-        except _http.TooLarge as exc:
-            said = f" (it announced {exc.size} bytes)" if exc.size is not None else ""
+        except _http.FAILURES as exc:
             raise ServerError(
-                f"{where}: the answer is larger than the cap of {exc.cap} bytes{said}; nothing more was read"
+                _http.in_words(exc, where, late),
+                status=exc.status if isinstance(exc, _http.RedirectRefused) else None,
+                setting={_http.DeadlineExceeded: setting, _http.TlsFailed: "ca_bundle"}.get(type(exc)),
             ) from None
-        except _http.RedirectRefused as exc:
-            raise ServerError(
-                f"{where} answered {exc.status}, a redirect to {safe_url(exc.target)}: not followed ({exc.why})",
-                status=exc.status,
-            ) from None
-        except _http.TlsFailed as exc:
-            raise ServerError(
-                f"TLS verification of {safe_url(request.url or '')} failed ({exc.reason}): the server's certificate "
-                "is not one this machine trusts",
-                setting="ca_bundle",
-            ) from None
-        except (_http.Trouble, _http.WriteFailed) as exc:
-            raise ServerError(f"{where} failed: {getattr(exc, 'kind', type(exc).__name__)}") from None
 
     def get_json(self, url: str) -> dict[str, Any]:
         """GET a JSON object (a discovery document, a key set); a ServerError for anything else."""

@@ -53,7 +53,6 @@ from wb_fhir.mapfile import nhs_number_valid
 from wb_fhir.sync import _http
 from wb_fhir.sync._config import (
     FHIR_JSON,
-    MIB,
     RETRY_STATUSES,
     USER_AGENT,
     Deadline,
@@ -357,34 +356,17 @@ class FhirClient:
         )
         try:
             return _http.send(self.session, request, bounds=bounds, timeouts=self.timeouts, verify=self.verify)
-        except _http.TlsFailed as exc:
-            raise ServerError(
-                f"TLS verification of {safe_url(request.url or '')} failed ({exc.reason}): the server's certificate "
-                "is not one this machine trusts",
-                setting="ca_bundle",
-            ) from None
-        except _http.DeadlineExceeded:
-            raise ServerError(
-                f"{describe(request)}: no complete answer within {call.deadline}", setting=call.setting
-            ) from None
-        except _http.TooLarge as exc:
-            said = f" (it announced {_size(exc.size)})" if exc.size is not None else ""
-            raise ServerError(
-                f"{describe(request)}: the answer is larger than the cap of {_size(exc.cap)} on one answer{said}; "
-                "nothing more was read",
-                setting="max_response" if call.sink is None else None,
-            ) from None
-        except _http.RedirectRefused as exc:
-            raise ServerError(
-                f"{describe(request)} answered {exc.status}, a redirect to {safe_url(exc.target)}: "
-                f"not followed ({exc.why})"
-            ) from None
-        except _http.WriteFailed as exc:
-            raise InputError(f"cannot write what the server sends: {exc.error.strerror or exc.error}") from None
         except _http.Transient:
             raise
-        except _http.Trouble as exc:
-            raise ServerError(f"{describe(request)} failed: {exc.kind} ({exc.reason})") from None
+        except _http.WriteFailed as exc:
+            raise InputError(_http.in_words(exc, describe(request), call.deadline)) from None
+        except _http.FAILURES as exc:
+            setting = {
+                _http.TlsFailed: "ca_bundle",
+                _http.DeadlineExceeded: call.setting,
+                _http.TooLarge: "max_response" if call.sink is None else None,
+            }.get(type(exc))
+            raise ServerError(_http.in_words(exc, describe(request), call.deadline), setting=setting) from None
 
     def _same_origin(self, url: str) -> None:
         # Never send credentials to another host, e.g. by following a paging link.
@@ -682,10 +664,6 @@ def _scrub_strings(node: Any, scrubber: Callable[[str], str]) -> Any:
     if isinstance(node, list):
         return [_scrub_strings(v, scrubber) for v in node]
     return node
-
-
-def _size(n: int) -> str:
-    return f"{n / MIB:g} MB" if n >= MIB else f"{n} bytes"
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from wb_fhir.fhir.careteam import name_of
 from wb_fhir.mapfile import nhs_number_spaced
 from wb_fhir.model import Practitioner, Subject, WellbeingMap
-from wb_fhir.review.prefill import name_of, nhs_number_of
+from wb_fhir.review.prefill import nhs_number_of
 from wb_fhir.web.smart import LaunchContext
 
 UNNAMED_PRACTITIONER = "Practitioner"
