@@ -4,7 +4,8 @@ start-up   ``wb-fhir --version`` and ``validate`` against ``python -c pass`` (CP
            bytecode compiled as an installed wheel has it)
 bundle     a map's transaction Bundle against the same JSON from plain dicts, and against fhir.resources
 load       reading a map file against libyaml's parse of the same text
-push       one map against a raw POST of its Bundle; against fhirpy's one request per resource;
+push       one map against a raw POST of its Bundle; against fhirpy's one request per resource; over
+           a slow network, the guard's batch against one search per type;
            many maps against a raw loop at the same concurrency (1 and 4); needs a FHIR server
 memory     pushing many maps into the outbox (no server): peak memory at two sizes
 render     drawing a map against Graphviz ``twopi`` on the same nodes and edges; a large PNG
@@ -336,6 +337,15 @@ def push(s: Settings) -> Iterator[Row]:
         _x(by_resource.ratio),
     )
 
+    far = _over_the_network(base, people, 2 if s.quick else 8)
+    yield Row(
+        "push",
+        f"push one map, {LATENCY * 1000:g} ms added to every request (guard: one batch of searches), wall",
+        _ms(far.a),
+        f"guard: one search per type {_ms(far.b)}",
+        _x(far.ratio),
+    )
+
     maps = 4 if s.quick else 24
     for jobs in (1, 4):
         many = _many(base, people, maps, jobs, 1 if s.quick else 5)
@@ -348,6 +358,40 @@ def push(s: Settings) -> Iterator[Row]:
             ">= 0.90 of raw",
             many.ratio >= 0.9 if not s.quick else None,
         )
+
+
+LATENCY = 0.03
+"""Seconds a proxy adds to every request: a server across a trust's network, not on loopback."""
+
+
+def _over_the_network(base: str, people: _People, rounds: int) -> Pair:
+    """Wall time of one map's push through a proxy adding :data:`LATENCY` to every request:
+    the guard's searches in one batch (as wb_fhir sends them) against one search per type."""
+    from urllib.parse import urlsplit
+
+    from faultproxy import FaultProxy  # from tests/, on the path since _People
+
+    from wb_fhir.sync import FhirClient, flush
+
+    with FaultProxy(urlsplit(base).port or 80, weights={"delay": 1.0}, delay=LATENCY, max_requests=100_000) as proxy:
+        far = base.replace(f":{urlsplit(base).port}/", f":{proxy.port}/", 1)
+
+        def push_one(batch: bool) -> Callable[[], float]:
+            def measure() -> float:
+                client = FhirClient(far)
+                client._no_batch = not batch  # as a server that refuses batches is searched
+                bundle = _figure1_bundle(people.new())
+                with _outbox() as box:
+                    start = time.perf_counter()
+                    box.store(bundle, map_id="m", map_date=None)
+                    report = flush(client, box)
+                    took = time.perf_counter() - start
+                assert not report.failed, report.failed
+                return took
+
+            return measure
+
+        return pair(push_one(True), push_one(False), rounds)
 
 
 def _many(base: str, people: _People, maps: int, jobs: int, rounds: int) -> Pair:
