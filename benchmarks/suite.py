@@ -28,11 +28,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks._measure import Pair, cpu_of, pair, process_cpu, run
 from benchmarks.floor import floor_bundle
 from benchmarks.maps import network
+
+if TYPE_CHECKING:  # wb_fhir's sync layer loads only when the push rows run
+    from wb_fhir.sync import FhirClient
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURE1 = ROOT / "examples" / "figure1.yaml"
@@ -283,7 +286,7 @@ def push(s: Settings) -> Iterator[Row]:
     import requests
     from fhirpy import SyncFHIRClient
 
-    from wb_fhir.sync import FhirClient, flush
+    from wb_fhir.sync import FhirClient
 
     base = s.server.rstrip("/")
     people = _People(base)
@@ -292,14 +295,7 @@ def push(s: Settings) -> Iterator[Row]:
 
     # one map, in this process: store + guard + transaction + record, against a raw POST of the same Bundle
     def ours_one() -> float:
-        bundle = _figure1_bundle(people.new())
-        with _outbox() as box:
-            start = time.perf_counter()
-            box.store(bundle, map_id="m", map_date=None)
-            report = flush(client, box)
-            took = time.perf_counter() - start
-        assert not report.failed, report.failed
-        return took
+        return _push_one(client, people)
 
     def raw_one() -> float:
         bundle = _figure1_bundle(people.new())
@@ -360,6 +356,20 @@ def push(s: Settings) -> Iterator[Row]:
         )
 
 
+def _push_one(client: FhirClient, people: _People) -> float:
+    """Wall time of one new person's figure-1 map through the outbox: store, guard, transaction, record."""
+    from wb_fhir.sync import flush
+
+    bundle = _figure1_bundle(people.new())
+    with _outbox() as box:
+        start = time.perf_counter()
+        box.store(bundle, map_id="m", map_date=None)
+        report = flush(client, box)
+        took = time.perf_counter() - start
+    assert not report.failed, report.failed
+    return took
+
+
 LATENCY = 0.03
 """Seconds a proxy adds to every request: a server across a trust's network, not on loopback."""
 
@@ -371,7 +381,7 @@ def _over_the_network(base: str, people: _People, rounds: int) -> Pair:
 
     from faultproxy import FaultProxy  # from tests/, on the path since _People
 
-    from wb_fhir.sync import FhirClient, flush
+    from wb_fhir.sync import FhirClient
 
     with FaultProxy(urlsplit(base).port or 80, weights={"delay": 1.0}, delay=LATENCY, max_requests=100_000) as proxy:
         far = base.replace(f":{urlsplit(base).port}/", f":{proxy.port}/", 1)
@@ -380,14 +390,7 @@ def _over_the_network(base: str, people: _People, rounds: int) -> Pair:
             def measure() -> float:
                 client = FhirClient(far)
                 client._no_batch = not batch  # as a server that refuses batches is searched
-                bundle = _figure1_bundle(people.new())
-                with _outbox() as box:
-                    start = time.perf_counter()
-                    box.store(bundle, map_id="m", map_date=None)
-                    report = flush(client, box)
-                    took = time.perf_counter() - start
-                assert not report.failed, report.failed
-                return took
+                return _push_one(client, people)
 
             return measure
 

@@ -97,9 +97,8 @@ def test_a_race_lost_is_a_clear_message_and_the_next_push_sends_it_without_retry
     assert [(r["state"], r["attempts"]) for r in rows] == [("pending", 1)]
 
     responses.remove(responses.POST, f"{BASE}/")
-    responses.add_callback(
-        responses.POST, f"{BASE}/", callback=answer_for, match=[is_transaction]
-    )  # ...the next push goes through
+    # ...the next push goes through
+    responses.add_callback(responses.POST, f"{BASE}/", callback=answer_for, match=[is_transaction])
     again = runner.invoke(main, ["push", str(path), "--renderings", "none"], env=env)
     assert again.exit_code == 0, again.output
     assert again.stdout.startswith("sent 1 map(s):")
